@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import authPlugin from './auth/plugin.js';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import opsRoutes from './ops/routes.js';
+import dbPlugin from './plugins/db.js';
+import errorsPlugin from './plugins/errors.js';
+import openapiPlugin from './plugins/openapi.js';
+import queuesPlugin from './plugins/queues.js';
+import './plugins/types.js';
+import locationRoutes from './users/locations.routes.js';
+import roleRoutes from './users/roles.routes.js';
+
+export interface BuildOptions {
+  config: Config;
+  /** Use this database handle instead of opening a pool (tests); the caller closes it. */
+  db?: Db;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'token', '*.token', '*.password', 'smtpUrl'],
+      censor: '[redacted]',
+    },
+  };
+}
+
+/** Builds the application from its plugins. It does not listen: server.ts does. */
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(options.config),
+    trustProxy: options.config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+    bodyLimit: 1_048_576,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', options.config);
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(dbPlugin, options.db ? { db: options.db } : {});
+  await app.register(queuesPlugin);
+  await app.register(authPlugin);
+  await app.register(openapiPlugin);
+
+  await app.register(opsRoutes);
+  await app.register(roleRoutes);
+  await app.register(locationRoutes);
+
+  return app;
+}

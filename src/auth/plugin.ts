@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { timingSafeEqual } from 'node:crypto';
+import { AppError } from '../lib/errors.js';
+import { authenticate, type Caller } from './tokens.service.js';
+
+const missingToken = (): AppError =>
+  new AppError(
+    401,
+    'missing_token',
+    'Send a workspace token as "Authorization: Bearer <token>".',
+    {},
+    {
+      'www-authenticate': 'Bearer',
+    },
+  );
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    throw new AppError(
+      401,
+      'invalid_token',
+      'The Authorization header must read "Bearer <token>".',
+      {},
+      {
+        'www-authenticate': 'Bearer error="invalid_request"',
+      },
+    );
+  }
+  return match[1];
+}
+
+const equalSecret = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** The caller of a route that declared a scope; the auth hook guarantees it is set. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new Error('route has no scope: callerOf needs an authenticated route');
+  return request.caller;
+}
+
+/**
+ * Every route declares `public`, `operator` or a `scope` in its config; a route that declares none
+ * stops the start. Workspace tokens never open operator routes, and the operator token opens nothing else.
+ */
+export default fp(
+  async function auth(app: FastifyInstance) {
+    app.addHook('onRoute', (route) => {
+      const config = (route.config ?? {}) as { public?: boolean; operator?: boolean; scope?: string };
+      if (route.url.startsWith('/docs')) return; // the OpenAPI UI's own routes
+      if (!config.public && !config.operator && !config.scope) {
+        throw new Error(
+          `route ${String(route.method)} ${route.url} declares no scope, operator or public access`,
+        );
+      }
+    });
+
+    app.addHook('onRequest', async (request) => {
+      const config = request.routeOptions.config;
+      if (config.public || request.is404 || request.routeOptions.url?.startsWith('/docs')) return;
+      const token = bearer(request);
+      if (!token) throw missingToken();
+      if (config.operator) {
+        const operatorToken = app.config.operatorToken;
+        if (!operatorToken || !equalSecret(token, operatorToken)) {
+          throw new AppError(
+            401,
+            'invalid_token',
+            'This route takes the OPERATOR_TOKEN; workspace tokens do not open it.',
+            {},
+            {
+              'www-authenticate': 'Bearer error="invalid_token"',
+            },
+          );
+        }
+        return;
+      }
+      const caller = await authenticate(app.db, token);
+      if (config.scope && !caller.scopes.includes(config.scope)) {
+        throw new AppError(
+          403,
+          'insufficient_scope',
+          `This token lacks the '${config.scope}' scope; create one with: token create --workspace ${caller.workspaceId} --scope ${config.scope}.`,
+          { requiredScope: config.scope },
+        );
+      }
+      request.caller = caller;
+    });
+  },
+  { name: 'auth', dependencies: ['db', 'errors'] },
+);

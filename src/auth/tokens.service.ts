@@ -1,0 +1,68 @@
+import type { DbOrTx } from '../db/index.js';
+import type { Scope } from '../db/tables.js';
+import { AppError } from '../lib/errors.js';
+import { generateToken, hashToken, prefixOf, sameHash } from './tokens.js';
+import { findTokenByPrefix, insertToken, revokeTokenByPrefix, touchToken } from './tokens.repository.js';
+
+export interface Caller {
+  workspaceId: string;
+  tokenId: string;
+  tokenPrefix: string;
+  scopes: Scope[];
+}
+
+export async function createToken(
+  db: DbOrTx,
+  workspaceId: string,
+  scopes: Scope[],
+  name: string | null = null,
+): Promise<{ token: string; prefix: string; scopes: Scope[]; id: string }> {
+  const unique = [...new Set(scopes)];
+  const generated = generateToken();
+  const row = await insertToken(db, {
+    workspaceId,
+    prefix: generated.prefix,
+    hash: generated.hash,
+    scopes: unique,
+    name,
+  });
+  return { token: generated.token, prefix: generated.prefix, scopes: unique, id: row.id };
+}
+
+export async function revokeToken(
+  db: DbOrTx,
+  prefix: string,
+): Promise<'revoked' | 'already_revoked' | 'not_found'> {
+  const result = await revokeTokenByPrefix(db, prefix);
+  if (!result.found) return 'not_found';
+  return result.revoked ? 'revoked' : 'already_revoked';
+}
+
+const invalidToken = (): AppError =>
+  new AppError(
+    401,
+    'invalid_token',
+    'The bearer token is unknown or revoked; create a new token with the CLI.',
+    {},
+    {
+      'www-authenticate': 'Bearer error="invalid_token"',
+    },
+  );
+
+// last_used_at is written at most once a minute per token; this process remembers its own writes so a
+// busy token costs no query at all between them.
+const lastTouched = new Map<string, number>();
+
+export async function authenticate(db: DbOrTx, token: string): Promise<Caller> {
+  const prefix = prefixOf(token);
+  if (!prefix) throw invalidToken();
+  const row = await findTokenByPrefix(db, prefix);
+  if (!row || row.revoked_at || !sameHash(row.token_hash, hashToken(token))) throw invalidToken();
+  const now = Date.now();
+  if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
+    lastTouched.set(row.id, now);
+    if (lastTouched.size > 10_000) lastTouched.clear();
+    await touchToken(db, row.id);
+  }
+  return { workspaceId: row.workspace_id, tokenId: row.id, tokenPrefix: row.prefix, scopes: row.scopes };
+}

@@ -1,0 +1,127 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+);
+
+/** Every variable of the service, with its default. Strings from the environment are converted first. */
+const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({
+    pattern: '^postgres(ql)?://',
+    default: 'postgres://postgres@127.0.0.1:5432/loopit_provision',
+  }),
+  REDIS_URL: Type.String({ pattern: '^rediss?://', default: 'redis://127.0.0.1:6379' }),
+  QUEUE_PREFIX: Type.String({ pattern: '^[^:\\s]+$', default: '{loopit}' }),
+  ROLE: Type.Union([Type.Literal('all'), Type.Literal('api'), Type.Literal('worker')], { default: 'all' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'Loopit <no-reply@loopit.local>' }),
+  EMAIL_RATE_PER_SECOND: Type.Number({ exclusiveMinimum: 0, maximum: 100000, default: 50 }),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+  IMPORT_MAX_BYTES: Type.Integer({ minimum: 1, default: 104857600 }),
+  IMPORT_MAX_ROWS: Type.Integer({ minimum: 1, default: 1000000 }),
+  IMPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
+  TRUST_PROXY: Type.Boolean({ default: false }),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  role: 'all' | 'api' | 'worker';
+  workerConcurrency: number;
+  batchSize: number;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  emailRatePerSecond: number;
+  publicUrl: string;
+  importMaxBytes: number;
+  importMaxRows: number;
+  importRetentionDays: number;
+  operatorToken: string | undefined;
+  logLevel: string;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const describe = (schema: Record<string, unknown>): string => {
+  if (Array.isArray(schema.anyOf)) {
+    return `one of ${(schema.anyOf as { const: unknown }[]).map((s) => String(s.const)).join(', ')}`;
+  }
+  if (schema.type === 'integer') {
+    const min = schema.minimum as number | undefined;
+    const max = schema.maximum as number | undefined;
+    return `an integer${min !== undefined ? ` >= ${min}` : ''}${max !== undefined ? ` and <= ${max}` : ''}`;
+  }
+  if (schema.type === 'number') return 'a positive number';
+  if (schema.type === 'boolean') return 'true or false';
+  if (typeof schema.pattern === 'string') return `a value matching ${schema.pattern}`;
+  if (typeof schema.minLength === 'number') return `at least ${schema.minLength} characters`;
+  return 'a valid value';
+};
+
+/** Parses the environment once. Empty strings count as unset. Throws a ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') raw[key] = value.trim();
+  }
+  const problems: string[] = [];
+  // TypeBox would truncate '1.5' to an integer; refuse it instead.
+  for (const [key, value] of Object.entries(raw)) {
+    const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[key];
+    if (schema?.type === 'integer' && !/^-?\d+$/.test(String(value))) {
+      problems.push(`${key}: must be ${describe(schema)} (got ${JSON.stringify(value)})`);
+      delete raw[key];
+    }
+  }
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw }));
+  for (const error of Value.Errors(EnvSchema, withDefaults)) {
+    const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
+    const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[key] ?? {};
+    const line = `${key}: must be ${describe(schema)} (got ${JSON.stringify(raw[key])})`;
+    if (!problems.includes(line)) problems.push(line);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const e = withDefaults as Env;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    role: e.ROLE,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    batchSize: e.BATCH_SIZE,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    emailRatePerSecond: e.EMAIL_RATE_PER_SECOND,
+    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(
+      /\/+$/,
+      '',
+    ),
+    importMaxBytes: e.IMPORT_MAX_BYTES,
+    importMaxRows: e.IMPORT_MAX_ROWS,
+    importRetentionDays: e.IMPORT_RETENTION_DAYS,
+    operatorToken: e.OPERATOR_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+  };
+}

@@ -1,0 +1,13 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createDb, type Db } from '../db/index.js';
+
+/** Decorates `db`; destroys the pool on close unless the caller passed in its own. */
+export default fp(
+  async function db(app: FastifyInstance, opts: { db?: Db }) {
+    const instance = opts.db ?? createDb(app.config.databaseUrl, { applicationName: 'loopit-provision-api' });
+    app.decorate('db', instance);
+    if (!opts.db) app.addHook('onClose', async () => instance.destroy());
+  },
+  { name: 'db' },
+);

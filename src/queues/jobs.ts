@@ -1,0 +1,21 @@
+/**
+ * The one typed job map: queue → job name → payload. Payloads carry ids, never rows or personal data.
+ * BullMQ queue names and job ids must not contain ':'.
+ */
+export interface JobMap {
+  maintenance: {
+    /** Re-enqueue what Redis may have lost; the same work the sweeper timer does in every worker. */
+    sweep: { reason: string };
+  };
+}
+
+export type QueueName = keyof JobMap;
+export type JobName<Q extends QueueName> = keyof JobMap[Q] & string;
+export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobMap[Q][N];
+
+/** Every job name at run time, so the worker can refuse to start when one has no processor. */
+export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
+  maintenance: ['sweep'],
+};
+
+export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];

@@ -1,0 +1,67 @@
+import { pino } from 'pino';
+import { buildApp, loggerOptions } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDb } from './db/index.js';
+import { ensureDatabase, migrateToLatest } from './db/migrate.js';
+import { startWorkers, type WorkerHandle } from '../workers/main.js';
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = configOrExit();
+const logger = pino(loggerOptions(config) as pino.LoggerOptions);
+
+/** Starts the API, the workers or both (ROLE), after creating and migrating the database if needed. */
+async function main(): Promise<void> {
+  if (await ensureDatabase(config.databaseUrl)) logger.info('created the database');
+  const db = createDb(config.databaseUrl, {
+    applicationName: `loopit-provision-${config.role}`,
+    max: config.role === 'api' ? 10 : 10 + config.workerConcurrency,
+  });
+  const applied = await migrateToLatest(db);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+
+  const app =
+    config.role === 'worker' ? undefined : await buildApp({ config, db, logger: loggerOptions(config) });
+  let workers: WorkerHandle | undefined;
+  if (config.role !== 'api')
+    workers = await startWorkers({ config, db, logger: logger.child({ role: 'worker' }) });
+  if (app) await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took over 30 s; exiting');
+      process.exit(1);
+    }, 30_000);
+    force.unref();
+    void (async () => {
+      await app?.close(); // stop accepting, finish requests in flight
+      await workers?.close(); // finish the batch in hand
+      await db.destroy();
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'start failed');
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { callerOf } from '../auth/plugin.js';
+import { Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { createLocation, listLocations } from './locations.service.js';
+import { Location, NewLocationBody } from './schemas.js';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/locations',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['locations'],
+        summary: 'List locations by name',
+        querystring: PageQuery,
+        response: { 200: Page(Location), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => listLocations(app.db, callerOf(request).workspaceId, request.query),
+  );
+
+  app.post(
+    '/v1/locations',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['locations'],
+        summary: 'Create a location',
+        body: NewLocationBody,
+        response: { 201: Location, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await createLocation(app.db, callerOf(request).workspaceId, request.body)),
+  );
+};
+
+export default routes;

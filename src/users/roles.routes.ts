@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { callerOf } from '../auth/plugin.js';
+import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { NewRoleBody, Role, RolePatchBody } from './schemas.js';
+import { createRole, listRoles, updateRole } from './roles.service.js';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/v1/roles',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['roles'],
+        summary: 'List roles, highest rank first',
+        querystring: PageQuery,
+        response: { 200: Page(Role), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => listRoles(app.db, callerOf(request).workspaceId, request.query),
+  );
+
+  app.post(
+    '/v1/roles',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['roles'],
+        summary: 'Create a role',
+        body: NewRoleBody,
+        response: { 201: Role, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await createRole(app.db, callerOf(request).workspaceId, request.body)),
+  );
+
+  app.patch(
+    '/v1/roles/:id',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['roles'],
+        summary: 'Rename a role or change its rank',
+        params: IdParams,
+        body: RolePatchBody,
+        response: { 200: Role, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => updateRole(app.db, callerOf(request).workspaceId, request.params.id, request.body),
+  );
+};
+
+export default routes;

@@ -1,0 +1,94 @@
+import type { DbOrTx } from '../db/index.js';
+import type { RoleRow } from '../db/tables.js';
+import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { decodeCursor, parseLimit, toPage, type Page, type PageQuery } from '../lib/pagination.js';
+import { checkedName } from './names.js';
+import * as repo from './roles.repository.js';
+import { findSettings } from './workspaces.repository.js';
+
+export interface Role {
+  id: string;
+  name: string;
+  rank: number;
+  isDefault: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const toRole = (row: RoleRow, defaultRoleId: string | undefined): Role => ({
+  id: row.id,
+  name: row.name,
+  rank: row.rank,
+  isDefault: row.id === defaultRoleId,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+const roleExists = (name: string) =>
+  conflict('role_exists', `A role named '${name}' already exists in this workspace (names ignore case).`, {
+    field: 'name',
+  });
+
+export async function listRoles(db: DbOrTx, workspaceId: string, query: PageQuery): Promise<Page<Role>> {
+  const limit = parseLimit(query.limit);
+  const cursor = decodeCursor(query.cursor, ['number', 'string']);
+  const after = cursor ? { rank: cursor[0] as number, id: cursor[1] as string } : undefined;
+  const [rows, settings] = await Promise.all([
+    repo.listRoles(db, workspaceId, limit + 1, after),
+    findSettings(db, workspaceId),
+  ]);
+  return toPage(
+    rows,
+    limit,
+    (r) => [r.rank, r.id],
+    (r) => toRole(r, settings?.default_role_id),
+  );
+}
+
+export async function createRole(
+  db: DbOrTx,
+  workspaceId: string,
+  input: { name: string; rank?: number },
+): Promise<Role> {
+  const { name, key } = checkedName('name', input.name);
+  try {
+    const [row] = await repo.insertRoles(db, [
+      { workspace_id: workspaceId, id: newId(), name, name_key: key, rank: input.rank ?? 0 },
+    ]);
+    return toRole(row!, undefined);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw roleExists(name);
+    throw error;
+  }
+}
+
+export async function updateRole(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  input: { name?: string; rank?: number },
+): Promise<Role> {
+  const patch: { name?: string; name_key?: string; rank?: number } = {};
+  if (input.name !== undefined) {
+    const { name, key } = checkedName('name', input.name);
+    patch.name = name;
+    patch.name_key = key;
+  }
+  if (input.rank !== undefined) patch.rank = input.rank;
+  try {
+    const row =
+      Object.keys(patch).length > 0
+        ? await repo.updateRole(db, workspaceId, id, patch)
+        : await repo.findRole(db, workspaceId, id);
+    if (!row) throw roleNotFound(id);
+    const settings = await findSettings(db, workspaceId);
+    return toRole(row, settings?.default_role_id);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw roleExists(patch.name ?? '');
+    throw error;
+  }
+}
+
+export const roleNotFound = (id: string) =>
+  notFound('role_not_found', `No role with id '${id}' in this workspace; list roles with GET /v1/roles.`);

@@ -1,0 +1,33 @@
+import type { DbOrTx } from '../db/index.js';
+import type { WorkspaceSettingsRow } from '../db/tables.js';
+
+export async function insertWorkspace(db: DbOrTx, row: { id: string; name: string }): Promise<void> {
+  await db.insertInto('workspaces').values(row).execute();
+}
+
+export async function insertSettings(
+  db: DbOrTx,
+  row: { workspace_id: string; default_role_id: string },
+): Promise<void> {
+  await db.insertInto('workspace_settings').values(row).execute();
+}
+
+export function findSettings(db: DbOrTx, workspaceId: string): Promise<WorkspaceSettingsRow | undefined> {
+  return db
+    .selectFrom('workspace_settings')
+    .select([
+      'workspace_id',
+      'default_role_id',
+      'invitation_ttl_hours',
+      'scim_send_invites',
+      'sync_threshold_percent',
+      'sync_threshold_min',
+      'updated_at',
+    ])
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+}
+
+export function workspaceExists(db: DbOrTx, workspaceId: string): Promise<{ id: string } | undefined> {
+  return db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst();
+}

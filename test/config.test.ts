@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const problems = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('loadConfig', () => {
+  it('applies DESIGN’s defaults with no environment set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/loopit_provision',
+      redisUrl: 'redis://127.0.0.1:6379',
+      queuePrefix: '{loopit}',
+      role: 'all',
+      batchSize: 1000,
+      smtpUrl: undefined,
+      publicUrl: 'http://127.0.0.1:3000',
+      importMaxBytes: 104857600,
+      importMaxRows: 1000000,
+      importRetentionDays: 30,
+      operatorToken: undefined,
+      logLevel: 'info',
+      trustProxy: false,
+    });
+  });
+
+  it('derives PUBLIC_URL from HOST and PORT unless it is set, without a trailing slash', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).publicUrl).toBe('http://0.0.0.0:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://provision.example.com/' }).publicUrl).toBe(
+      'https://provision.example.com',
+    );
+  });
+
+  it('converts numbers and booleans from strings and treats empty strings as unset', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      TRUST_PROXY: 'true',
+      BATCH_SIZE: '',
+      EMAIL_RATE_PER_SECOND: '2.5',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.trustProxy).toBe(true);
+    expect(config.batchSize).toBe(1000);
+    expect(config.emailRatePerSecond).toBe(2.5);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ROLE: 'boss' }, 'ROLE'],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX'],
+    [{ BATCH_SIZE: '0' }, 'BATCH_SIZE'],
+    [{ EMAIL_RATE_PER_SECOND: '-1' }, 'EMAIL_RATE_PER_SECOND'],
+    [{ SMTP_URL: 'http://mail' }, 'SMTP_URL'],
+    [{ IMPORT_MAX_ROWS: '1.5' }, 'IMPORT_MAX_ROWS'],
+    [{ OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('refuses %j naming %s', (env, name) => {
+    const found = problems(env);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(new RegExp(`^${name}: must be`));
+    expect(found[0]).toContain(JSON.stringify(Object.values(env)[0]));
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(problems({ PORT: 'x', ROLE: 'y' }).map((p) => p.split(':')[0])).toEqual(['PORT', 'ROLE']);
+  });
+});

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createDb, type Db } from '../../src/db/index.js';
+import { cloneTemplate, databaseUrl, dropDatabase } from './databases.js';
+
+export interface TestContext {
+  config: Config;
+  db: Db;
+  app: FastifyInstance;
+  databaseName: string;
+}
+
+export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
+
+/** Config for a test: its own database and its own queue prefix, so files run in parallel. */
+export function testConfig(databaseName: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: databaseUrl(databaseName),
+    QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
+    LOG_LEVEL: 'silent',
+    OPERATOR_TOKEN,
+    ...env,
+  });
+}
+
+/** Sets up a database cloned from the template and an app on it for the current test file. */
+export function useTestContext(env: Record<string, string> = {}): TestContext {
+  const ctx = {} as TestContext;
+  beforeAll(async () => {
+    ctx.databaseName = await cloneTemplate();
+    ctx.config = testConfig(ctx.databaseName, env);
+    ctx.db = createDb(ctx.config.databaseUrl, { max: 5 });
+    ctx.app = await buildApp({ config: ctx.config, db: ctx.db, logger: false });
+    await ctx.app.ready();
+  });
+  afterAll(async () => {
+    await ctx.app?.close();
+    await ctx.db?.destroy();
+    if (ctx.databaseName) await dropDatabase(ctx.databaseName);
+  });
+  return ctx;
+}
+
+export interface Call {
+  status: number;
+  body: any; // JSON under test
+  headers: LightMyRequestResponse['headers'];
+}
+
+/** app.inject with a bearer token and a parsed JSON body. */
+export async function call(
+  app: FastifyInstance,
+  method: InjectOptions['method'],
+  url: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Call> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await app.inject({
+    method,
+    url,
+    headers,
+    ...(options.body !== undefined ? { payload: options.body as object } : {}),
+  });
+  let body: unknown = res.body;
+  try {
+    body = res.body ? (JSON.parse(res.body) as unknown) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.statusCode, body, headers: res.headers };
+}

@@ -1,0 +1,22 @@
+import type { Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../src/config.js';
+import type { Db } from '../src/db/index.js';
+import type { JobMap, QueueName } from '../src/queues/jobs.js';
+import type { Queues } from '../src/queues/producer.js';
+import type { Sweeper } from './sweeper.js';
+
+export interface WorkerContext {
+  config: Config;
+  db: Db;
+  queues: Queues;
+  logger: Logger;
+  sweeper: Sweeper;
+  /** True once shutdown began: long jobs stop at the next batch boundary. */
+  shuttingDown(): boolean;
+}
+
+export type Processor<P> = (job: Job<P>, ctx: WorkerContext, log: Logger) => Promise<unknown>;
+
+/** A processor for every job of every queue: the compiler enforces it, assertProcessors re-checks at start. */
+export type Processors = { [Q in QueueName]: { [N in keyof JobMap[Q]]: Processor<JobMap[Q][N]> } };

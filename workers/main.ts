@@ -1,0 +1,76 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../src/config.js';
+import type { Db } from '../src/db/index.js';
+import { producerConnection, workerConnection } from '../src/queues/connection.js';
+import { QUEUE_NAMES } from '../src/queues/jobs.js';
+import { Queues } from '../src/queues/producer.js';
+import type { Processor, WorkerContext } from './context.js';
+import { assertProcessors, processors } from './processors.js';
+import { Sweeper, type SweepTask } from './sweeper.js';
+
+export const SWEEP_INTERVAL_MS = 60_000;
+
+export interface WorkerHandle {
+  context: WorkerContext;
+  close(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  /** Replaces the processor table (tests); still checked against the job map. */
+  processors?: Record<string, Record<string, unknown>>;
+  sweepTasks?: SweepTask[];
+}
+
+/** Starts one BullMQ worker per queue in this process, and the sweeper. */
+export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle> {
+  const table = options.processors ?? processors;
+  assertProcessors(table);
+  const { config, db, logger } = options;
+  const producer = producerConnection(config.redisUrl);
+  producer.on('error', (err) => logger.debug({ err }, 'redis producer connection error'));
+  const connection = workerConnection(config.redisUrl);
+  connection.on('error', (err) => logger.warn({ err }, 'redis worker connection error'));
+  const queues = new Queues(producer, config.queuePrefix);
+  let stopping = false;
+  const sweeper = new Sweeper(options.sweepTasks ?? [], logger.child({ component: 'sweeper' }));
+  const context: WorkerContext = { config, db, queues, logger, sweeper, shuttingDown: () => stopping };
+
+  const workers = QUEUE_NAMES.map((queue) => {
+    const handlers = table[queue] as Record<string, Processor<unknown>>;
+    const worker = new Worker(
+      queue,
+      async (job: Job) => {
+        const handler = handlers[job.name];
+        if (!handler) throw new UnrecoverableError(`no processor for ${queue}/${job.name}`);
+        const log = logger.child({ queue, job: job.name, jobId: job.id });
+        return handler(job, context, log);
+      },
+      { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: true },
+    );
+    worker.on('error', (err) => logger.error({ err, queue }, 'worker error'));
+    worker.on('failed', (job, err) =>
+      logger.warn({ err, queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade }, 'job failed'),
+    );
+    return worker;
+  });
+
+  await sweeper.runOnce();
+  sweeper.start(SWEEP_INTERVAL_MS);
+  logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'workers started');
+
+  return {
+    context,
+    async close() {
+      stopping = true;
+      sweeper.stop();
+      await Promise.all(workers.map((w) => w.close()));
+      await queues.close();
+      producer.disconnect();
+      connection.disconnect();
+    },
+  };
+}
