@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import authPlugin from './auth/plugin.js';
@@ -12,6 +13,9 @@ import queuesPlugin from './plugins/queues.js';
 import './plugins/types.js';
 import locationRoutes from './users/locations.routes.js';
 import roleRoutes from './users/roles.routes.js';
+import invitationRoutes from './users/invitations.routes.js';
+import settingsRoutes from './users/settings.routes.js';
+import userRoutes from './users/users.routes.js';
 
 export interface BuildOptions {
   config: Config;
@@ -58,10 +62,14 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(queuesPlugin);
   await app.register(authPlugin);
   await app.register(openapiPlugin);
+  await app.register(formbody, { bodyLimit: 4096 });
 
   await app.register(opsRoutes);
   await app.register(roleRoutes);
   await app.register(locationRoutes);
+  await app.register(userRoutes);
+  await app.register(invitationRoutes);
+  await app.register(settingsRoutes);
 
   return app;
 }

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/index.js';
+import type { Mailer } from '../src/email/transport.js';
 import type { JobMap, QueueName } from '../src/queues/jobs.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { Sweeper } from './sweeper.js';
@@ -12,6 +13,8 @@ export interface WorkerContext {
   queues: Queues;
   logger: Logger;
   sweeper: Sweeper;
+  /** Invitation e-mail: SMTP when SMTP_URL is set, else the log. */
+  mailer: Mailer;
   /** True once shutdown began: long jobs stop at the next batch boundary. */
   shuttingDown(): boolean;
 }

@@ -1,15 +1,23 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type WorkerOptions as BullWorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/index.js';
+import { createMailer } from '../src/email/transport.js';
 import { producerConnection, workerConnection } from '../src/queues/connection.js';
-import { QUEUE_NAMES } from '../src/queues/jobs.js';
+import { QUEUE_NAMES, type QueueName } from '../src/queues/jobs.js';
 import { Queues } from '../src/queues/producer.js';
 import type { Processor, WorkerContext } from './context.js';
+import { emailWorkerOptions } from './email.js';
 import { assertProcessors, processors } from './processors.js';
 import { Sweeper, type SweepTask } from './sweeper.js';
+import { defaultSweepTasks } from './sweep-tasks.js';
 
 export const SWEEP_INTERVAL_MS = 60_000;
+
+/** Worker options that only some queues need, such as the e-mail rate limit. */
+const queueWorkerOptions: Partial<Record<QueueName, (config: Config) => Partial<BullWorkerOptions>>> = {
+  email: emailWorkerOptions,
+};
 
 export interface WorkerHandle {
   context: WorkerContext;
@@ -22,6 +30,7 @@ export interface WorkerOptions {
   logger: Logger;
   /** Replaces the processor table (tests); still checked against the job map. */
   processors?: Record<string, Record<string, unknown>>;
+  /** Replaces the default sweep tasks (the outbox). */
   sweepTasks?: SweepTask[];
 }
 
@@ -36,8 +45,21 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
   connection.on('error', (err) => logger.warn({ err }, 'redis worker connection error'));
   const queues = new Queues(producer, config.queuePrefix);
   let stopping = false;
-  const sweeper = new Sweeper(options.sweepTasks ?? [], logger.child({ component: 'sweeper' }));
-  const context: WorkerContext = { config, db, queues, logger, sweeper, shuttingDown: () => stopping };
+  const sweepLogger = logger.child({ component: 'sweeper' });
+  const sweeper = new Sweeper(
+    options.sweepTasks ?? defaultSweepTasks({ db, queues, logger: sweepLogger }),
+    sweepLogger,
+  );
+  const mailer = createMailer(config, logger.child({ component: 'mailer' }));
+  const context: WorkerContext = {
+    config,
+    db,
+    queues,
+    logger,
+    sweeper,
+    mailer,
+    shuttingDown: () => stopping,
+  };
 
   const workers = QUEUE_NAMES.map((queue) => {
     const handlers = table[queue] as Record<string, Processor<unknown>>;
@@ -49,7 +71,13 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
         const log = logger.child({ queue, job: job.name, jobId: job.id });
         return handler(job, context, log);
       },
-      { connection, prefix: config.queuePrefix, concurrency: config.workerConcurrency, autorun: true },
+      {
+        connection,
+        prefix: config.queuePrefix,
+        concurrency: config.workerConcurrency,
+        autorun: true,
+        ...queueWorkerOptions[queue]?.(config),
+      },
     );
     worker.on('error', (err) => logger.error({ err, queue }, 'worker error'));
     worker.on('failed', (job, err) =>
@@ -69,6 +97,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
       sweeper.stop();
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
+      mailer.close();
       producer.disconnect();
       connection.disconnect();
     },

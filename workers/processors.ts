@@ -1,5 +1,7 @@
 import { JOB_NAMES, type QueueName } from '../src/queues/jobs.js';
 import type { Processors } from './context.js';
+import { drain } from './email.js';
+import { resend } from './invitations.js';
 
 export const processors: Processors = {
   maintenance: {
@@ -9,6 +11,8 @@ export const processors: Processors = {
       return result;
     },
   },
+  email: { drain },
+  invitations: { resend },
 };
 
 /** Refuses to start a worker when a job name of the job map has no processor. */

@@ -120,6 +120,27 @@ export interface ApiTokenTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface ServiceSecretTable {
+  name: string;
+  value: Buffer;
+  created_at: Timestamp;
+}
+
+export interface InvitationResendTable {
+  workspace_id: string;
+  id: Generated<string>;
+  status: Generated<'queued' | 'processing' | 'completed' | 'failed'>;
+  invitation_status: 'pending' | 'expired';
+  older_than_days: number | null;
+  matched: Generated<number>;
+  resent: Generated<number>;
+  error: string | null;
+  requested_by: string;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   workspace_settings: WorkspaceSettingsTable;
@@ -130,6 +151,8 @@ export interface Database {
   invitations: InvitationTable;
   audit_events: AuditEventTable;
   api_tokens: ApiTokenTable;
+  service_secrets: ServiceSecretTable;
+  invitation_resends: InvitationResendTable;
 }
 
 export type RoleRow = Selectable<RoleTable>;

@@ -7,6 +7,14 @@ export interface JobMap {
     /** Re-enqueue what Redis may have lost; the same work the sweeper timer does in every worker. */
     sweep: { reason: string };
   };
+  email: {
+    /** Send a slice of one workspace's unsent invitations, then re-enqueue while more remain. */
+    drain: { workspaceId: string };
+  };
+  invitations: {
+    /** Re-invite in bulk: one invitation_resends row. */
+    resend: { workspaceId: string; resendId: string };
+  };
 }
 
 export type QueueName = keyof JobMap;
@@ -16,6 +24,8 @@ export type JobPayload<Q extends QueueName, N extends JobName<Q>> = JobMap[Q][N]
 /** Every job name at run time, so the worker can refuse to start when one has no processor. */
 export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
   maintenance: ['sweep'],
+  email: ['drain'],
+  invitations: ['resend'],
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];

@@ -31,3 +31,21 @@ export function findSettings(db: DbOrTx, workspaceId: string): Promise<Workspace
 export function workspaceExists(db: DbOrTx, workspaceId: string): Promise<{ id: string } | undefined> {
   return db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst();
 }
+
+export async function updateSettingsRow(
+  db: DbOrTx,
+  workspaceId: string,
+  set: Partial<{
+    default_role_id: string;
+    invitation_ttl_hours: number;
+    scim_send_invites: boolean;
+    sync_threshold_percent: number;
+    sync_threshold_min: number;
+  }>,
+): Promise<void> {
+  await db
+    .updateTable('workspace_settings')
+    .set({ ...set, updated_at: new Date() })
+    .where('workspace_id', '=', workspaceId)
+    .execute();
+}

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 
 /** The server every test talks to; TEST_DATABASE_URL overrides the shared local Postgres. */
 export const serverUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE = 'loopit_provision_test_template';
-export const TEST_DB_PREFIX = 'lp_test_';
+/** The migrated template and the name prefix of this run's databases (from the global setup). */
+const template = (): string => inject('templateDatabase');
+const testPrefix = (): string => inject('testDatabasePrefix');
 
 export function databaseUrl(name: string): string {
   const url = new URL(serverUrl);
@@ -25,14 +27,14 @@ export async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow
   }
 }
 
-export const uniqueName = (prefix = TEST_DB_PREFIX): string => `${prefix}${randomBytes(6).toString('hex')}`;
+export const uniqueName = (): string => `${testPrefix()}${randomBytes(6).toString('hex')}`;
 
 /** A new database cloned from the migrated template (retrying while another clone holds the template). */
 export async function cloneTemplate(): Promise<string> {
   const name = uniqueName();
   for (let attempt = 0; ; attempt++) {
     try {
-      await adminQuery(`create database ${name} template ${TEMPLATE}`);
+      await adminQuery(`create database ${name} template ${template()}`);
       return name;
     } catch (error) {
       if ((error as { code?: string }).code !== '55006' || attempt > 50) throw error;

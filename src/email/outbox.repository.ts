@@ -1,0 +1,186 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from '../db/index.js';
+
+/**
+ * The invitations table is the e-mail outbox: send_state 'queued' rows wait for the drain, 'sending'
+ * rows are leased to a drain since sending_since. The partial index invitations_outbox on
+ * (workspace_id, id) where send_state in ('queued', 'sending') keeps these queries off the sent rows.
+ */
+
+export interface OutboxMessage {
+  id: string;
+  expiresAt: Date;
+  sendAttempts: number;
+  email: string;
+  displayName: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  workspaceName: string;
+}
+
+/**
+ * How many queued rows past the slice a claim looks at, so that a run of revoked or expired
+ * invitations (a bulk resend revokes many) is settled as 'not_sent' without using up send slots.
+ */
+const LOOKAHEAD = 200;
+
+/**
+ * Leases up to `limit` sendable rows of one workspace, oldest first, in one statement: they become
+ * 'sending' with an attempt counted. Queued rows among the first limit + LOOKAHEAD that can no longer
+ * be sent (invitation not pending, expired, user deleted or deactivated) become 'not_sent' instead:
+ * an e-mail whose link could only fail is not worth sending. Rows another drain holds are skipped.
+ */
+export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number): Promise<OutboxMessage[]> {
+  const { rows } = await sql<OutboxMessage>`
+    with candidates as (
+      select i.id, u.email, u.display_name, u.given_name, u.family_name,
+             (i.status = 'pending' and i.expires_at > now()
+              and u.deleted_at is null and u.status <> 'deactivated') as sendable
+      from invitations i
+      join users u on u.workspace_id = i.workspace_id and u.id = i.user_id
+      where i.workspace_id = ${workspaceId} and i.send_state = 'queued'
+      order by i.id
+      limit ${limit + LOOKAHEAD}
+      for update of i skip locked
+    ),
+    chosen as (
+      select id from candidates where sendable order by id limit ${limit}
+    ),
+    claimed as (
+      update invitations i
+      set send_state = case when c.sendable then 'sending' else 'not_sent' end,
+          sending_since = case when c.sendable then now() end,
+          send_attempts = i.send_attempts + case when c.sendable then 1 else 0 end
+      from candidates c
+      where i.workspace_id = ${workspaceId} and i.id = c.id
+        and (not c.sendable or c.id in (select id from chosen))
+      returning i.id, i.expires_at, i.send_attempts, i.send_state
+    )
+    select cl.id, cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
+           c.display_name as "displayName", c.given_name as "givenName", c.family_name as "familyName",
+           w.name as "workspaceName"
+    from claimed cl
+    join candidates c on c.id = cl.id
+    join workspaces w on w.id = ${workspaceId}
+    where cl.send_state = 'sending'
+    order by cl.id`.execute(db);
+  return rows;
+}
+
+/** The server accepted it. A row the sweeper put back meanwhile is sent too, so it is not sent again. */
+export async function markSent(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
+  await db
+    .updateTable('invitations')
+    .set({ send_state: 'sent', sent_at: sql`now()`, sending_since: null, last_error: null })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('send_state', 'in', ['sending', 'queued'])
+    .execute();
+}
+
+/** The server refused it for good: never sent again (a resend creates a new invitation). */
+export async function markFailed(db: DbOrTx, workspaceId: string, id: string, error: string): Promise<void> {
+  await db
+    .updateTable('invitations')
+    .set({ send_state: 'failed', sending_since: null, last_error: error })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('send_state', '=', 'sending')
+    .execute();
+}
+
+/**
+ * Back to 'queued' after a transient refusal of this message; 'failed' once it has had
+ * `maxAttempts`. Returns the state it ended in.
+ */
+export async function retryLater(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  error: string,
+  maxAttempts: number,
+): Promise<'queued' | 'failed' | undefined> {
+  const row = await db
+    .updateTable('invitations')
+    .set({
+      send_state: sql`case when send_attempts >= ${maxAttempts} then 'failed' else 'queued' end`,
+      sending_since: null,
+      last_error: error,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('send_state', '=', 'sending')
+    .returning('send_state')
+    .executeTakeFirst();
+  return row?.send_state as 'queued' | 'failed' | undefined;
+}
+
+/** Back to 'queued' without counting an attempt: these were not tried, or failed through no fault of theirs. */
+export async function release(db: DbOrTx, workspaceId: string, ids: string[], error?: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('invitations')
+    .set({
+      send_state: 'queued',
+      sending_since: null,
+      send_attempts: sql`greatest(send_attempts - 1, 0)`,
+      ...(error === undefined ? {} : { last_error: error }),
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .where('send_state', '=', 'sending')
+    .execute();
+}
+
+export async function hasQueued(db: DbOrTx, workspaceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('invitations')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('send_state', '=', 'queued')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Workspaces with queued rows, in id order after `after`. A loose index scan over the partial index:
+ * one probe per workspace, however many rows a workspace has queued.
+ */
+export async function workspacesWithQueued(db: DbOrTx, limit: number, after?: string): Promise<string[]> {
+  const start = after ?? '00000000-0000-0000-0000-000000000000';
+  const { rows } = await sql<{ workspace_id: string }>`
+    with recursive ws as (
+      (select workspace_id from invitations
+       where send_state = 'queued' and workspace_id > ${start}::uuid
+       order by workspace_id limit 1)
+      union all
+      select (select i.workspace_id from invitations i
+              where i.send_state = 'queued' and i.workspace_id > ws.workspace_id
+              order by i.workspace_id limit 1)
+      from ws where ws.workspace_id is not null
+    )
+    select workspace_id from ws where workspace_id is not null limit ${limit}`.execute(db);
+  return rows.map((r) => r.workspace_id);
+}
+
+/**
+ * Rows leased before `olderThan` belong to a drain that died: back to 'queued' (their attempt stays
+ * counted, so a message that kills its worker every time ends 'failed' after `maxAttempts`).
+ * Returns the workspaces concerned, each once.
+ */
+export async function requeueStale(db: DbOrTx, olderThan: Date, maxAttempts = 5): Promise<string[]> {
+  const rows = await db
+    .updateTable('invitations')
+    .set({
+      send_state: sql`case when send_attempts >= ${maxAttempts} then 'failed' else 'queued' end`,
+      sending_since: null,
+      last_error: sql`case when send_attempts >= ${maxAttempts}
+        then 'the worker sending it stopped ' || send_attempts || ' times' else last_error end`,
+    })
+    .where('send_state', '=', 'sending')
+    .where('sending_since', '<', olderThan)
+    .returning('workspace_id')
+    .execute();
+  return [...new Set(rows.map((r) => r.workspace_id))];
+}

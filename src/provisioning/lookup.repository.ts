@@ -1,0 +1,61 @@
+import type { DbOrTx } from '../db/index.js';
+
+export interface Named {
+  id: string;
+  name: string;
+  name_key: string;
+}
+
+export function rolesByKeys(
+  db: DbOrTx,
+  workspaceId: string,
+  keys: string[],
+): Promise<(Named & { rank: number })[]> {
+  if (keys.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('roles')
+    .select(['id', 'name', 'name_key', 'rank'])
+    .where('workspace_id', '=', workspaceId)
+    .where('name_key', 'in', keys)
+    .execute();
+}
+
+export function locationsByKeys(db: DbOrTx, workspaceId: string, keys: string[]): Promise<Named[]> {
+  if (keys.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('locations')
+    .select(['id', 'name', 'name_key'])
+    .where('workspace_id', '=', workspaceId)
+    .where('name_key', 'in', keys)
+    .execute();
+}
+
+/** Names for error messages ("existing roles: ..."), capped. */
+export async function someNames(
+  db: DbOrTx,
+  workspaceId: string,
+  table: 'roles' | 'locations',
+  limit = 20,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom(table)
+    .select('name')
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('name_key')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.name);
+}
+
+export interface EngineSettings {
+  default_role_id: string;
+  invitation_ttl_hours: number;
+}
+
+export function engineSettings(db: DbOrTx, workspaceId: string): Promise<EngineSettings | undefined> {
+  return db
+    .selectFrom('workspace_settings')
+    .select(['default_role_id', 'invitation_ttl_hours'])
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+}

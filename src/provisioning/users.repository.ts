@@ -1,0 +1,178 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from '../db/index.js';
+import type { UserStatus } from '../db/tables.js';
+
+/** A user as the engine reads and writes it (snake_case, as stored). */
+export interface UserState {
+  id: string;
+  user_name: string;
+  user_name_key: string;
+  email: string;
+  email_key: string;
+  given_name: string | null;
+  family_name: string | null;
+  display_name: string | null;
+  direct_role_id: string;
+  role_id: string;
+  location_id: string | null;
+  external_id: string | null;
+  managed_by: 'scim' | null;
+  status: UserStatus;
+  emails: unknown[];
+  attributes: Record<string, unknown>;
+  activated_at: Date | null;
+  version: number;
+}
+
+export interface ExistingUser extends UserState {
+  has_groups: boolean;
+}
+
+/**
+ * Live users of the workspace matching any id, e-mail key, userName key or externalId, locked in id
+ * order (FOR UPDATE) unless this is a dry run.
+ */
+export async function lockExisting(
+  db: DbOrTx,
+  workspaceId: string,
+  keys: { ids: string[]; emailKeys: string[]; userNameKeys: string[]; externalIds: string[] },
+  lock: boolean,
+): Promise<ExistingUser[]> {
+  const { rows } = await sql<ExistingUser>`
+    select u.id, u.user_name, u.user_name_key, u.email, u.email_key, u.given_name, u.family_name,
+           u.display_name, u.direct_role_id, u.role_id, u.location_id, u.external_id, u.managed_by,
+           u.status, u.emails, u.attributes, u.activated_at, u.version,
+           exists (select 1 from group_memberships g where g.workspace_id = u.workspace_id and g.user_id = u.id) as has_groups
+    from users u
+    where u.workspace_id = ${workspaceId} and u.deleted_at is null
+      and (u.id = any(${keys.ids}::uuid[])
+           or u.email_key = any(${keys.emailKeys}::text[])
+           or u.user_name_key = any(${keys.userNameKeys}::text[])
+           or u.external_id = any(${keys.externalIds}::text[]))
+    order by u.id
+    ${lock ? sql`for update of u` : sql``}`.execute(db);
+  return rows;
+}
+
+const json = (value: unknown): string => JSON.stringify(value);
+
+/** Inserts new users in one statement; returns the ids that were inserted (a concurrent writer may win). */
+export async function insertUsers(db: DbOrTx, workspaceId: string, users: UserState[]): Promise<Set<string>> {
+  if (users.length === 0) return new Set();
+  const col = <K extends keyof UserState>(k: K) => users.map((u) => u[k]);
+  const { rows } = await sql<{ id: string }>`
+    insert into users (workspace_id, id, user_name, user_name_key, email, email_key, given_name, family_name,
+                       display_name, direct_role_id, role_id, location_id, external_id, managed_by, status,
+                       emails, attributes, activated_at, version)
+    select ${workspaceId}::uuid, v.* from unnest(
+      ${col('id')}::uuid[], ${col('user_name')}::text[], ${col('user_name_key')}::text[], ${col('email')}::text[],
+      ${col('email_key')}::text[], ${col('given_name')}::text[], ${col('family_name')}::text[],
+      ${col('display_name')}::text[], ${col('direct_role_id')}::uuid[], ${col('role_id')}::uuid[],
+      ${col('location_id')}::uuid[], ${col('external_id')}::text[], ${col('managed_by')}::text[],
+      ${col('status')}::text[], ${users.map((u) => json(u.emails))}::jsonb[],
+      ${users.map((u) => json(u.attributes))}::jsonb[], ${col('activated_at')}::timestamptz[],
+      ${col('version')}::int[]
+    ) as v
+    on conflict do nothing
+    returning id`.execute(db);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Writes the full new state of existing users in one statement; version is the value to store. */
+export async function updateUsers(db: DbOrTx, workspaceId: string, users: UserState[]): Promise<void> {
+  if (users.length === 0) return;
+  const col = <K extends keyof UserState>(k: K) => users.map((u) => u[k]);
+  await sql`
+    update users u set
+      user_name = v.user_name, user_name_key = v.user_name_key, email = v.email, email_key = v.email_key,
+      given_name = v.given_name, family_name = v.family_name, display_name = v.display_name,
+      direct_role_id = v.direct_role_id, role_id = v.role_id, location_id = v.location_id,
+      external_id = v.external_id, managed_by = v.managed_by, status = v.status, emails = v.emails,
+      attributes = v.attributes, activated_at = v.activated_at, version = v.version, updated_at = now()
+    from unnest(
+      ${col('id')}::uuid[], ${col('user_name')}::text[], ${col('user_name_key')}::text[], ${col('email')}::text[],
+      ${col('email_key')}::text[], ${col('given_name')}::text[], ${col('family_name')}::text[],
+      ${col('display_name')}::text[], ${col('direct_role_id')}::uuid[], ${col('role_id')}::uuid[],
+      ${col('location_id')}::uuid[], ${col('external_id')}::text[], ${col('managed_by')}::text[],
+      ${col('status')}::text[], ${users.map((u) => json(u.emails))}::jsonb[],
+      ${users.map((u) => json(u.attributes))}::jsonb[], ${col('activated_at')}::timestamptz[],
+      ${col('version')}::int[]
+    ) as v(id, user_name, user_name_key, email, email_key, given_name, family_name, display_name,
+           direct_role_id, role_id, location_id, external_id, managed_by, status, emails, attributes,
+           activated_at, version)
+    where u.workspace_id = ${workspaceId} and u.id = v.id`.execute(db);
+}
+
+/** Soft-deletes users: hidden from reads, kept for the audit trail, their e-mail and userName free again. */
+export async function softDeleteUsers(db: DbOrTx, workspaceId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    update users set deleted_at = now(), updated_at = now(), version = version + 1
+    where workspace_id = ${workspaceId} and id = any(${ids}::uuid[]) and deleted_at is null`.execute(db);
+}
+
+/** Revokes the open invitations of these users; an e-mail not yet claimed for sending is dropped. */
+export async function revokeOpenInvitations(
+  db: DbOrTx,
+  workspaceId: string,
+  userIds: string[],
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await sql`
+    update invitations set status = 'revoked', revoked_at = now(),
+      send_state = case when send_state = 'queued' then 'not_sent' else send_state end
+    where workspace_id = ${workspaceId} and user_id = any(${userIds}::uuid[]) and status = 'pending'`.execute(
+    db,
+  );
+}
+
+export interface NewInvitation {
+  id: string;
+  user_id: string;
+  token_hash: Buffer;
+  expires_at: Date;
+}
+
+/** Inserts invitations as queued outbox entries, in the caller's transaction. */
+export async function insertInvitations(
+  db: DbOrTx,
+  workspaceId: string,
+  invitations: NewInvitation[],
+  createdBy: string,
+): Promise<void> {
+  if (invitations.length === 0) return;
+  await sql`
+    insert into invitations (workspace_id, id, user_id, token_hash, expires_at, created_by)
+    select ${workspaceId}::uuid, v.id, v.user_id, v.token_hash, v.expires_at, ${createdBy}
+    from unnest(${invitations.map((i) => i.id)}::uuid[], ${invitations.map((i) => i.user_id)}::uuid[],
+                ${invitations.map((i) => i.token_hash)}::bytea[], ${invitations.map((i) => i.expires_at)}::timestamptz[])
+      as v(id, user_id, token_hash, expires_at)`.execute(db);
+}
+
+export interface AuditRow {
+  id: string;
+  action: string;
+  user_id: string | null;
+  target_type: string;
+  target_id: string | null;
+  changes: Record<string, unknown> | null;
+  details: Record<string, unknown> | null;
+}
+
+export async function insertAuditEvents(
+  db: DbOrTx,
+  workspaceId: string,
+  actor: string,
+  source: string,
+  events: AuditRow[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await sql`
+    insert into audit_events (workspace_id, id, actor, source, action, user_id, target_type, target_id, changes, details)
+    select ${workspaceId}::uuid, v.id, ${actor}, ${source}, v.action, v.user_id, v.target_type, v.target_id, v.changes, v.details
+    from unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.action)}::text[],
+                ${events.map((e) => e.user_id)}::uuid[], ${events.map((e) => e.target_type)}::text[],
+                ${events.map((e) => e.target_id)}::uuid[], ${events.map((e) => (e.changes ? json(e.changes) : null))}::jsonb[],
+                ${events.map((e) => (e.details ? json(e.details) : null))}::jsonb[])
+      as v(id, action, user_id, target_type, target_id, changes, details)`.execute(db);
+}

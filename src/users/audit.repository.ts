@@ -1,0 +1,29 @@
+import type { DbOrTx } from '../db/index.js';
+
+export function listAuditEvents(
+  db: DbOrTx,
+  workspaceId: string,
+  filters: { userId?: string; since?: Date; beforeId?: string; action?: string },
+  limit: number,
+) {
+  let q = db
+    .selectFrom('audit_events')
+    .select([
+      'id',
+      'actor',
+      'action',
+      'source',
+      'target_type',
+      'target_id',
+      'user_id',
+      'changes',
+      'details',
+      'created_at',
+    ])
+    .where('workspace_id', '=', workspaceId);
+  if (filters.userId) q = q.where('user_id', '=', filters.userId);
+  if (filters.since) q = q.where('created_at', '>=', filters.since);
+  if (filters.action) q = q.where('action', '=', filters.action);
+  if (filters.beforeId) q = q.where('id', '<', filters.beforeId);
+  return q.orderBy('id', 'desc').limit(limit).execute();
+}

@@ -1,0 +1,60 @@
+import type { Db } from '../db/index.js';
+import { badRequest } from '../lib/errors.js';
+import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
+import { listAuditEvents } from './audit.repository.js';
+
+export interface AuditEvent {
+  id: string;
+  actor: string;
+  action: string;
+  source: string;
+  targetType: string;
+  targetId: string | null;
+  userId: string | null;
+  changes: unknown;
+  details: unknown;
+  createdAt: string;
+}
+
+export async function listAudit(
+  db: Db,
+  workspaceId: string,
+  query: { limit?: string; cursor?: string; userId?: string; since?: string; action?: string },
+): Promise<Page<AuditEvent>> {
+  const limit = parseLimit(query.limit);
+  const cursor = decodeCursor(query.cursor, ['string']);
+  let since: Date | undefined;
+  if (query.since !== undefined) {
+    since = new Date(query.since);
+    if (Number.isNaN(since.getTime())) {
+      throw badRequest(
+        'invalid_since',
+        `since must be an ISO 8601 date or date-time; got '${query.since}'.`,
+        { field: 'since' },
+      );
+    }
+  }
+  const rows = await listAuditEvents(
+    db,
+    workspaceId,
+    { userId: query.userId, since, action: query.action, beforeId: cursor?.[0] as string | undefined },
+    limit + 1,
+  );
+  return toPage(
+    rows,
+    limit,
+    (r) => [r.id],
+    (r) => ({
+      id: r.id,
+      actor: r.actor,
+      action: r.action,
+      source: r.source,
+      targetType: r.target_type,
+      targetId: r.target_id,
+      userId: r.user_id,
+      changes: r.changes,
+      details: r.details,
+      createdAt: r.created_at.toISOString(),
+    }),
+  );
+}

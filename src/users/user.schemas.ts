@@ -1,0 +1,143 @@
+import { Type } from '@sinclair/typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Ref = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+
+export const User = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    userName: Type.String(),
+    email: Type.String(),
+    name: Type.String(),
+    givenName: Nullable(Type.String()),
+    familyName: Nullable(Type.String()),
+    role: Ref,
+    location: Type.Union([Ref, Type.Null()]),
+    status: Type.Union([Type.Literal('invited'), Type.Literal('active'), Type.Literal('deactivated')]),
+    externalId: Nullable(Type.String()),
+    managedBy: Nullable(Type.String()),
+    invitation: Type.Union([
+      Type.Object({
+        status: Type.Union(['pending', 'accepted', 'expired', 'revoked'].map((s) => Type.Literal(s))),
+        sentAt: Nullable(Type.String({ format: 'date-time' })),
+        expiresAt: Type.String({ format: 'date-time' }),
+      }),
+      Type.Null(),
+    ]),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    version: Type.Integer(),
+  },
+  { $id: 'User' },
+);
+
+const Name = Type.String({ maxLength: 1000 });
+
+export const NewUserBody = Type.Object(
+  {
+    email: Type.String({ maxLength: 1000 }),
+    name: Type.Optional(Name),
+    givenName: Type.Optional(Name),
+    familyName: Type.Optional(Name),
+    role: Type.String({ minLength: 1, maxLength: 1000 }),
+    location: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+    sendInvite: Type.Optional(Type.Boolean({ default: true })),
+  },
+  { additionalProperties: false },
+);
+
+export const UserPatchBody = Type.Object(
+  {
+    name: Type.Optional(Type.Union([Name, Type.Null()])),
+    givenName: Type.Optional(Type.Union([Name, Type.Null()])),
+    familyName: Type.Optional(Type.Union([Name, Type.Null()])),
+    role: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    location: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deactivated')])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const UserListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+    status: Type.Optional(
+      Type.Union([Type.Literal('invited'), Type.Literal('active'), Type.Literal('deactivated')]),
+    ),
+    role: Type.Optional(Type.String({ description: 'role name' })),
+    location: Type.Optional(Type.String({ description: 'location name' })),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'substring of name, e-mail or userName' })),
+  },
+  { additionalProperties: false },
+);
+
+export const IfMatchHeaders = Type.Object({ 'if-match': Type.Optional(Type.String()) });
+
+export const Settings = Type.Object(
+  {
+    defaultRole: Ref,
+    invitationTtlHours: Type.Integer(),
+    scimSendInvites: Type.Boolean(),
+    syncThresholdPercent: Type.Integer(),
+    syncThresholdMin: Type.Integer(),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Settings' },
+);
+
+export const SettingsPatchBody = Type.Object(
+  {
+    defaultRole: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    invitationTtlHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 8760 })),
+    scimSendInvites: Type.Optional(Type.Boolean()),
+    syncThresholdPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    syncThresholdMin: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const AuditEvent = Type.Object({
+  id: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  source: Type.String(),
+  targetType: Type.String(),
+  targetId: Nullable(Type.String()),
+  userId: Nullable(Type.String()),
+  changes: Type.Unknown(),
+  details: Type.Unknown(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const AuditQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+    userId: Type.Optional(Type.String({ format: 'uuid' })),
+    since: Type.Optional(Type.String()),
+    action: Type.Optional(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ResendBody = Type.Object(
+  {
+    status: Type.Union([Type.Literal('expired'), Type.Literal('pending')]),
+    olderThanDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Resend = Type.Object({
+  id: Type.String(),
+  status: Type.Union(['queued', 'processing', 'completed', 'failed'].map((s) => Type.Literal(s))),
+  invitationStatus: Type.Union([Type.Literal('expired'), Type.Literal('pending')]),
+  olderThanDays: Type.Union([Type.Integer(), Type.Null()]),
+  matched: Type.Integer(),
+  resent: Type.Integer(),
+  error: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Nullable(Type.String({ format: 'date-time' })),
+  finishedAt: Nullable(Type.String({ format: 'date-time' })),
+});

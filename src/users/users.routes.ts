@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { callerOf } from '../auth/plugin.js';
+import { IdParams, Page, errorResponses } from '../lib/schemas.js';
+import { afterWrite } from './after-write.js';
+import { IfMatchHeaders, NewUserBody, User, UserListQuery, UserPatchBody } from './user.schemas.js';
+import { createUser, deleteUser, getUser, listUsers, parseIfMatch, updateUser } from './users.service.js';
+
+const routes: FastifyPluginAsyncTypebox = async (app) => {
+  const actor = (request: Parameters<typeof callerOf>[0]) => {
+    const caller = callerOf(request);
+    return { workspaceId: caller.workspaceId, actor: caller.tokenPrefix };
+  };
+
+  app.get(
+    '/v1/users',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['users'],
+        summary: 'List users, oldest first, filtered by status, role, location or a search string',
+        querystring: UserListQuery,
+        response: { 200: Page(User), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => listUsers(app.db, callerOf(request).workspaceId, request.query),
+  );
+
+  app.post(
+    '/v1/users',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['users'],
+        summary: 'Add a user; an invitation e-mail goes out unless sendInvite is false',
+        body: NewUserBody,
+        response: { 201: User, ...errorResponses(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { user, invitation } = await createUser(app.db, actor(request), request.body);
+      await afterWrite(app, request.log, callerOf(request).workspaceId, invitation);
+      return reply
+        .status(201)
+        .header('etag', `"${user.version}"`)
+        .header('location', `/v1/users/${user.id}`)
+        .send(user);
+    },
+  );
+
+  app.get(
+    '/v1/users/:id',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['users'],
+        summary: 'Get a user',
+        params: IdParams,
+        response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const user = await getUser(app.db, callerOf(request).workspaceId, request.params.id);
+      return reply.header('etag', `"${user.version}"`).send(user);
+    },
+  );
+
+  app.patch(
+    '/v1/users/:id',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['users'],
+        summary: 'Edit a user: name, role, location; status deactivated or active (reactivate)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        body: UserPatchBody,
+        response: { 200: User, ...errorResponses(400, 401, 403, 404, 409, 412, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { user, invitation } = await updateUser(
+        app.db,
+        actor(request),
+        request.params.id,
+        request.body,
+        parseIfMatch(request.headers['if-match']),
+      );
+      await afterWrite(app, request.log, callerOf(request).workspaceId, invitation);
+      return reply.header('etag', `"${user.version}"`).send(user);
+    },
+  );
+
+  app.delete(
+    '/v1/users/:id',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['users'],
+        summary: 'Delete a user (hidden from every read, kept for the audit trail)',
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: { type: 'null' }, ...errorResponses(400, 401, 403, 404, 412) },
+      },
+    },
+    async (request, reply) => {
+      await deleteUser(app.db, actor(request), request.params.id, parseIfMatch(request.headers['if-match']));
+      return reply.status(204).send();
+    },
+  );
+};
+
+export default routes;

@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { Db } from '../src/db/index.js';
+import { requeueStale, workspacesWithQueued } from '../src/email/outbox.repository.js';
+import { ensureDrain } from '../src/queues/drain.js';
+import { enqueueResend } from '../src/queues/resends.js';
+import { unfinishedResends } from '../src/users/resends.repository.js';
+import type { Queues } from '../src/queues/producer.js';
+import type { SweepTask } from './sweeper.js';
+
+/** A drain that has held a row this long is dead: slices stop after a minute, and SMTP times out sooner. */
+export const OUTBOX_LEASE_MS = 10 * 60_000;
+const PAGE = 500;
+
+export interface SweepDeps {
+  db: Db;
+  queues: Queues;
+  logger: Logger;
+}
+
+/**
+ * Outbox: rows a dead drain left 'sending' go back to 'queued', then every workspace with queued
+ * invitations gets a drain job (what Redis lost, or a producer could not enqueue). Returns how many
+ * workspaces it ensured a drain for.
+ */
+export function outboxSweepTask({ db, queues, logger }: SweepDeps, leaseMs = OUTBOX_LEASE_MS): SweepTask {
+  return {
+    name: 'outbox',
+    async run() {
+      const stale = await requeueStale(db, new Date(Date.now() - leaseMs));
+      if (stale.length > 0)
+        logger.warn({ workspaces: stale.length }, 'requeued invitation e-mails of a dead drain');
+      let count = 0;
+      let after: string | undefined;
+      for (;;) {
+        const page = await workspacesWithQueued(db, PAGE, after);
+        for (const workspaceId of page) {
+          await ensureDrain(queues, workspaceId);
+          count += 1;
+        }
+        if (page.length < PAGE) return count;
+        after = page[page.length - 1];
+      }
+    },
+  };
+}
+
+/** Bulk resends Postgres says are queued or processing: enqueued again (a live job makes the add a no-op). */
+export function resendSweepTask({ db, queues, logger }: SweepDeps): SweepTask {
+  return {
+    name: 'resends',
+    async run() {
+      const rows = await unfinishedResends(db);
+      for (const row of rows) await enqueueResend(queues, logger, row.workspace_id, row.id);
+      return rows.length;
+    },
+  };
+}
+
+/** The sweep tasks a worker runs when none are given. */
+export function defaultSweepTasks(deps: SweepDeps): SweepTask[] {
+  return [outboxSweepTask(deps), resendSweepTask(deps)];
+}
