@@ -8,6 +8,7 @@ import type { Db } from './db/index.js';
 import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin from './plugins/errors.js';
+import importRoutes from './imports/imports.routes.js';
 import openapiPlugin from './plugins/openapi.js';
 import queuesPlugin from './plugins/queues.js';
 import './plugins/types.js';
@@ -70,6 +71,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(userRoutes);
   await app.register(invitationRoutes);
   await app.register(settingsRoutes);
+  await app.register(importRoutes);
 
   return app;
 }

@@ -3,6 +3,8 @@ import type { Db } from '../src/db/index.js';
 import { requeueStale, workspacesWithQueued } from '../src/email/outbox.repository.js';
 import { ensureDrain } from '../src/queues/drain.js';
 import { enqueueResend } from '../src/queues/resends.js';
+import { enqueueImport, importJobId } from '../src/queues/imports.js';
+import { bumpAttempt, setImportError, unfinishedImports } from '../src/imports/imports.repository.js';
 import { unfinishedResends } from '../src/users/resends.repository.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { SweepTask } from './sweeper.js';
@@ -56,7 +58,49 @@ export function resendSweepTask({ db, queues, logger }: SweepDeps): SweepTask {
   };
 }
 
+/** After this many attempts an import that keeps failing is marked failed instead of retried. */
+const MAX_IMPORT_ATTEMPTS = 10;
+
+/**
+ * Imports Postgres says are queued or processing: one whose job Redis lost is enqueued again; one whose
+ * job ended without finishing it (failed out, or a run that stopped) moves to a new attempt and job id.
+ */
+export function importSweepTask({ db, queues, logger }: SweepDeps): SweepTask {
+  return {
+    name: 'imports',
+    async run() {
+      await queues.ready();
+      let count = 0;
+      for (const imp of await unfinishedImports(db)) {
+        const state = await queues.queue('imports').getJobState(importJobId(imp.id, imp.attempt));
+        if (
+          state === 'waiting' ||
+          state === 'active' ||
+          state === 'delayed' ||
+          state === 'prioritized' ||
+          state === 'waiting-children'
+        )
+          continue;
+        let attempt = imp.attempt;
+        if (state === 'completed' || state === 'failed') {
+          if (attempt >= MAX_IMPORT_ATTEMPTS) {
+            await setImportError(db, imp.workspace_id, imp.id, 'failed', {
+              code: 'internal_error',
+              message: 'The import failed repeatedly; retry it, and contact support if it fails again.',
+            });
+            continue;
+          }
+          if (!(await bumpAttempt(db, imp.workspace_id, imp.id, attempt))) continue;
+          attempt += 1;
+        }
+        if (await enqueueImport(queues, logger, imp.workspace_id, imp.id, attempt)) count += 1;
+      }
+      return count;
+    },
+  };
+}
+
 /** The sweep tasks a worker runs when none are given. */
 export function defaultSweepTasks(deps: SweepDeps): SweepTask[] {
-  return [outboxSweepTask(deps), resendSweepTask(deps)];
+  return [outboxSweepTask(deps), resendSweepTask(deps), importSweepTask(deps)];
 }

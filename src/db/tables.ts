@@ -141,6 +141,78 @@ export interface InvitationResendTable {
   finished_at: NullableTimestamp;
 }
 
+export type ImportStatus =
+  'queued' | 'processing' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
+export type ImportMode = 'create' | 'upsert' | 'sync';
+export type RowStatus =
+  'pending' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deactivated';
+
+export interface ImportTable {
+  workspace_id: string;
+  id: Generated<string>;
+  status: Generated<ImportStatus>;
+  mode: ImportMode;
+  dry_run: boolean;
+  send_invites: boolean;
+  default_role: string | null;
+  notify_email: string | null;
+  confirm_deactivations: number | null;
+  file_name: string | null;
+  encoding: string;
+  delimiter: string;
+  columns: Json<string[]>;
+  mapping: Json<Record<string, number>>;
+  total_rows: Generated<number>;
+  processed_rows: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  skipped: Generated<number>;
+  failed: Generated<number>;
+  deactivated: Generated<number>;
+  invited: Generated<number>;
+  error: Json<{ code: string; message: string } | null> | null;
+  attempt: Generated<number>;
+  cancel_requested: Generated<boolean>;
+  applied_from: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  purged_at: NullableTimestamp;
+}
+
+export interface ImportRowTable {
+  workspace_id: string;
+  import_id: string;
+  idx: number;
+  row_number: number | null;
+  cells: string[];
+  email: string | null;
+  email_key: string | null;
+  name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  role: string | null;
+  location: string | null;
+  external_id: string | null;
+  status: Generated<RowStatus>;
+  invitation: 'queued' | 'not_sent' | null;
+  invitation_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  user_id: string | null;
+}
+
+export interface IdempotencyKeyTable {
+  workspace_id: string;
+  key: string;
+  state: 'in_progress' | 'done';
+  fingerprint: string | null;
+  import_id: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   workspace_settings: WorkspaceSettingsTable;
@@ -153,6 +225,9 @@ export interface Database {
   api_tokens: ApiTokenTable;
   service_secrets: ServiceSecretTable;
   invitation_resends: InvitationResendTable;
+  imports: ImportTable;
+  import_rows: ImportRowTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 export type RoleRow = Selectable<RoleTable>;

@@ -1,4 +1,5 @@
-import type { Db } from '../db/index.js';
+import type { Transaction } from 'kysely';
+import type { Database, Db } from '../db/index.js';
 import { invitationSecret } from './invitation-tokens.js';
 import { runBatch } from './batch.js';
 import type { EngineLogger, ProvisionItem, ProvisionOptions, ProvisionResult } from './types.js';
@@ -19,19 +20,34 @@ const internalError = (item: ProvisionItem): ProvisionResult => ({
  * failures are results, never exceptions. An unexpected error fails the batch's transaction; the batch
  * is then bisected to isolate the failing item(s), which get `internal_error`, and the rest go on.
  */
+/**
+ * Runs inside each batch's transaction after the engine's own writes, with the batch's results: the
+ * CSV import writes its row statuses and counters here, so they commit together with the users.
+ */
+export type InTransaction = (
+  tx: Transaction<Database>,
+  items: ProvisionItem[],
+  results: ProvisionResult[],
+) => Promise<void>;
+
 export async function provision(
   db: Db,
   workspaceId: string,
   items: ProvisionItem[],
   opts: ProvisionOptions,
   log?: EngineLogger,
+  inTransaction?: InTransaction,
 ): Promise<ProvisionResult[]> {
   if (items.length === 0) return [];
   const secret = await invitationSecret(db);
   const attempt = (batch: ProvisionItem[]) =>
-    opts.dryRun
+    opts.dryRun && !inTransaction
       ? runBatch(db, workspaceId, batch, opts, secret)
-      : db.transaction().execute((tx) => runBatch(tx, workspaceId, batch, opts, secret));
+      : db.transaction().execute(async (tx) => {
+          const results = await runBatch(tx, workspaceId, batch, opts, secret);
+          if (inTransaction) await inTransaction(tx, batch, results);
+          return results;
+        });
 
   const run = async (batch: ProvisionItem[], retries = 3): Promise<ProvisionResult[]> => {
     try {
@@ -46,7 +62,10 @@ export async function provision(
           { err: error, source: opts.source, key: batch[0]!.key },
           'provisioning item failed unexpectedly',
         );
-        return [internalError(batch[0]!)];
+        const failed = [internalError(batch[0]!)];
+        // The caller's bookkeeping (a CSV row's status) must still record the failure.
+        if (inTransaction) await db.transaction().execute((tx) => inTransaction(tx, batch, failed));
+        return failed;
       }
       log?.warn(
         { err: error, source: opts.source, size: batch.length },

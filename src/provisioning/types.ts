@@ -43,6 +43,8 @@ export interface ProvisionResult {
   userId?: string;
   version?: number;
   invitation: 'queued' | 'not_sent' | null;
+  /** The invitation created for this item, when one was. */
+  invitationId?: string;
 }
 
 export interface ProvisionOptions {

@@ -11,6 +11,10 @@ export interface JobMap {
     /** Send a slice of one workspace's unsent invitations, then re-enqueue while more remain. */
     drain: { workspaceId: string };
   };
+  imports: {
+    /** Run an import's pending rows; jobId imp-<importId>-<attempt>. */
+    run: { workspaceId: string; importId: string };
+  };
   invitations: {
     /** Re-invite in bulk: one invitation_resends row. */
     resend: { workspaceId: string; resendId: string };
@@ -26,6 +30,7 @@ export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
   maintenance: ['sweep'],
   email: ['drain'],
   invitations: ['resend'],
+  imports: ['run'],
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];

@@ -1,0 +1,223 @@
+import { sql, type Selectable } from 'kysely';
+import type { DbOrTx } from '../db/index.js';
+import type { ImportMode, ImportStatus, ImportTable } from '../db/tables.js';
+
+export type ImportRow = Selectable<ImportTable>;
+
+const columns = [
+  'workspace_id',
+  'id',
+  'status',
+  'mode',
+  'dry_run',
+  'send_invites',
+  'default_role',
+  'notify_email',
+  'confirm_deactivations',
+  'file_name',
+  'encoding',
+  'delimiter',
+  'columns',
+  'mapping',
+  'total_rows',
+  'processed_rows',
+  'created',
+  'updated',
+  'unchanged',
+  'skipped',
+  'failed',
+  'deactivated',
+  'invited',
+  'error',
+  'attempt',
+  'cancel_requested',
+  'applied_from',
+  'created_by',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'purged_at',
+] as const;
+
+export interface NewImport {
+  workspace_id: string;
+  id: string;
+  mode: ImportMode;
+  dry_run: boolean;
+  send_invites: boolean;
+  default_role: string | null;
+  notify_email: string | null;
+  confirm_deactivations: number | null;
+  file_name: string | null;
+  encoding: string;
+  delimiter: string;
+  columns: string[];
+  mapping: Record<string, number>;
+  total_rows: number;
+  failed: number;
+  processed_rows: number;
+  applied_from: string | null;
+  created_by: string;
+}
+
+export async function insertImport(db: DbOrTx, row: NewImport): Promise<ImportRow> {
+  return db
+    .insertInto('imports')
+    .values({ ...row, columns: JSON.stringify(row.columns), mapping: JSON.stringify(row.mapping) })
+    .returning(columns)
+    .executeTakeFirstOrThrow();
+}
+
+export function findImport(db: DbOrTx, workspaceId: string, id: string): Promise<ImportRow | undefined> {
+  return db
+    .selectFrom('imports')
+    .select(columns)
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function lockImport(db: DbOrTx, workspaceId: string, id: string): Promise<ImportRow | undefined> {
+  return db
+    .selectFrom('imports')
+    .select(columns)
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Newest first (UUIDv7 ids), keyset-paged. */
+export function listImports(
+  db: DbOrTx,
+  workspaceId: string,
+  limit: number,
+  beforeId?: string,
+): Promise<ImportRow[]> {
+  let q = db.selectFrom('imports').select(columns).where('workspace_id', '=', workspaceId);
+  if (beforeId) q = q.where('id', '<', beforeId);
+  return q.orderBy('id', 'desc').limit(limit).execute();
+}
+
+export async function setImport(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  set: Partial<{
+    status: ImportStatus;
+    started_at: Date | null;
+    finished_at: Date | null;
+    error: null;
+    attempt: number;
+    cancel_requested: boolean;
+  }>,
+): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set(set)
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface Counts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  deactivated: number;
+  invited: number;
+  processed: number;
+}
+
+/** Adds a batch's counts to the import, in the batch's transaction; returns whether a cancel was asked. */
+export async function addCounts(db: DbOrTx, workspaceId: string, id: string, c: Counts): Promise<boolean> {
+  const { rows } = await sql<{ cancel_requested: boolean }>`
+    update imports set created = created + ${c.created}, updated = updated + ${c.updated},
+      unchanged = unchanged + ${c.unchanged}, skipped = skipped + ${c.skipped}, failed = failed + ${c.failed},
+      deactivated = deactivated + ${c.deactivated}, invited = invited + ${c.invited},
+      processed_rows = processed_rows + ${c.processed}
+    where workspace_id = ${workspaceId} and id = ${id}
+    returning cancel_requested`.execute(db);
+  return rows[0]?.cancel_requested ?? false;
+}
+
+/** Recomputes the counters from the rows: each run starts from Postgres's truth, whatever a crash left. */
+export async function recount(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
+  await sql`
+    update imports i set created = c.created, updated = c.updated, unchanged = c.unchanged, skipped = c.skipped,
+      failed = c.failed, deactivated = c.deactivated, invited = c.invited, processed_rows = c.processed
+    from (
+      select count(*) filter (where status = 'created')::int as created,
+             count(*) filter (where status = 'updated')::int as updated,
+             count(*) filter (where status = 'unchanged')::int as unchanged,
+             count(*) filter (where status = 'skipped')::int as skipped,
+             count(*) filter (where status = 'failed')::int as failed,
+             count(*) filter (where status = 'deactivated')::int as deactivated,
+             count(*) filter (where invitation = 'queued')::int as invited,
+             count(*) filter (where status <> 'pending' and row_number is not null)::int as processed
+      from import_rows where workspace_id = ${workspaceId} and import_id = ${id}
+    ) c
+    where i.workspace_id = ${workspaceId} and i.id = ${id}`.execute(db);
+}
+
+/** Imports Postgres says should be running: the sweeper makes sure each has a live job. */
+export function unfinishedImports(
+  db: DbOrTx,
+  limit = 1000,
+): Promise<{ workspace_id: string; id: string; attempt: number }[]> {
+  return db
+    .selectFrom('imports')
+    .select(['workspace_id', 'id', 'attempt'])
+    .where('status', 'in', ['queued', 'processing'])
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function setImportError(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  status: ImportStatus,
+  error: { code: string; message: string },
+): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set({
+      status,
+      error: JSON.stringify(error),
+      ...(status === 'failed' ? { finished_at: new Date() } : {}),
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Moves an unfinished import to its next attempt (a new job id) unless another sweeper already did. */
+export async function bumpAttempt(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  from: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('imports')
+    .set({ attempt: from + 1 })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('attempt', '=', from)
+    .where('status', 'in', ['queued', 'processing'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function setTotal(db: DbOrTx, workspaceId: string, id: string, total: number): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set({ total_rows: total })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}

@@ -1,0 +1,115 @@
+import { unneutralise } from './formula.js';
+
+export type Field = 'email' | 'name' | 'givenName' | 'familyName' | 'role' | 'location' | 'externalId';
+
+export interface HeaderMapping {
+  /** Index in the record of the column each field is read from; absent when the file has none. */
+  fields: Partial<Record<Field, number>>;
+  /** The header cells that are input, not a previous report's columns, in order (as given, less a report's `'`). */
+  inputColumns: string[];
+  /** Their indexes in the record. */
+  inputIndexes: number[];
+  /** What is required and absent, phrased for the 422 `missing_columns` message. */
+  missing: string[];
+}
+
+/** Case, spaces and punctuation do not count: `E-mail`, `e_mail` and `EMAIL` are one name. */
+export const headerKey = (cell: string): string =>
+  cell
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '');
+
+const ALIASES: Record<string, Field> = {
+  email: 'email',
+  emailaddress: 'email',
+  mail: 'email',
+  name: 'name',
+  fullname: 'name',
+  displayname: 'name',
+  firstname: 'givenName',
+  givenname: 'givenName',
+  lastname: 'familyName',
+  surname: 'familyName',
+  familyname: 'familyName',
+  role: 'role',
+  location: 'location',
+  branch: 'location',
+  site: 'location',
+  externalid: 'externalId',
+};
+
+/** The columns a report adds after the input's, in order. */
+export const REPORT_COLUMNS = [
+  'row',
+  'status',
+  'invitation',
+  'error_code',
+  'error_message',
+  'user_id',
+] as const;
+
+/**
+ * A report uploaded again must not feed its own columns back in, yet a file of the customer's own may
+ * well have a `status` or `row` column. So the six count as report columns only when all six end the
+ * header, in the report's order, each possibly suffixed with `_`s (how the report avoids the input's
+ * names): no hand-made file ends that way by chance.
+ */
+export function reportColumnCount(cells: string[]): number {
+  if (cells.length < REPORT_COLUMNS.length) return 0;
+  const tail = cells.slice(-REPORT_COLUMNS.length).map((cell) => cell.trim().toLowerCase());
+  return tail.every((cell, i) => new RegExp(`^${REPORT_COLUMNS[i]}_*$`).test(cell))
+    ? REPORT_COLUMNS.length
+    : 0;
+}
+
+/**
+ * Maps header cells to the fields an import reads. Two columns for one field (two e-mail columns, or
+ * `Email` and `Mail`): the first, left to right, wins and the other is kept as an input column only,
+ * as a spreadsheet user reads the leftmost as "the" column. Every non-report column is an input column.
+ */
+export function mapHeader(cells: string[]): HeaderMapping {
+  const inputCount = cells.length - reportColumnCount(cells);
+  const fields: Partial<Record<Field, number>> = {};
+  const inputColumns: string[] = [];
+  const inputIndexes: number[] = [];
+  for (let i = 0; i < inputCount; i++) {
+    const cell = unneutralise(cells[i]!);
+    const field = ALIASES[headerKey(cell)];
+    if (field !== undefined && fields[field] === undefined) fields[field] = i;
+    inputColumns.push(cell);
+    inputIndexes.push(i);
+  }
+  const missing: string[] = [];
+  if (fields.email === undefined) missing.push('email');
+  if (fields.name === undefined && (fields.givenName === undefined || fields.familyName === undefined)) {
+    missing.push('name (or first name and last name)');
+  }
+  return { fields, inputColumns, inputIndexes, missing };
+}
+
+/**
+ * A cell as the import uses it: a report's formula guard (`'` before `=`, `+`, `-`, `@`, TAB, CR)
+ * removed and nothing else, then trimmed and NFC-normalised (macOS exports may be NFD). As `kind:
+ * 'name'`, a newline inside (a quoted multi-line cell) is also folded to one space.
+ */
+export function cellValue(raw: string, kind: 'text' | 'name' = 'text'): string {
+  const value = unneutralise(raw);
+  const folded = kind === 'name' ? value.replace(/[ \t]*[\r\n]+[ \t]*/g, ' ') : value;
+  return folded.normalize('NFC').trim();
+}
+
+const NAME_FIELDS: ReadonlySet<Field> = new Set<Field>(['name', 'givenName', 'familyName']);
+
+/** The mapped fields of one record through `cellValue`; a field without a column is absent. */
+export function mappedValues(cells: string[], mapping: HeaderMapping): Partial<Record<Field, string>> {
+  const values: Partial<Record<Field, string>> = {};
+  for (const [field, index] of Object.entries(mapping.fields) as [Field, number][]) {
+    values[field] = cellValue(cells[index] ?? '', NAME_FIELDS.has(field) ? 'name' : 'text');
+  }
+  return values;
+}
+
+/** The record's input cells, raw, in `inputColumns` order: what a report writes back. */
+export const inputCells = (cells: string[], mapping: HeaderMapping): string[] =>
+  mapping.inputIndexes.map((i) => cells[i] ?? '');

@@ -1,0 +1,212 @@
+import { sql } from 'kysely';
+import type { DbOrTx } from '../db/index.js';
+import type { RowStatus } from '../db/tables.js';
+
+export interface StagedRow {
+  idx: number;
+  row_number: number | null;
+  cells: string[];
+  email: string | null;
+  email_key: string | null;
+  name: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  role: string | null;
+  location: string | null;
+  external_id: string | null;
+  status: RowStatus;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+/** Stages a chunk of records in one statement (unnest over arrays: no 65,535-parameter ceiling). */
+export async function stageRows(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  rows: StagedRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof StagedRow>(k: K) => rows.map((r) => r[k]);
+  // text[][] cannot hold ragged rows, so each row's cells travel as one JSON array.
+  await sql`
+    insert into import_rows (workspace_id, import_id, idx, row_number, cells, email, email_key, name, given_name,
+                             family_name, role, location, external_id, status, error_code, error_message)
+    select ${workspaceId}::uuid, ${importId}::uuid, v.idx, v.row_number,
+           array(select jsonb_array_elements_text(v.cells)), v.email, v.email_key, v.name, v.given_name,
+           v.family_name, v.role, v.location, v.external_id, v.status, v.error_code, v.error_message
+    from unnest(${col('idx')}::int[], ${col('row_number')}::int[], ${rows.map((r) => JSON.stringify(r.cells))}::jsonb[],
+                ${col('email')}::text[], ${col('email_key')}::text[], ${col('name')}::text[], ${col('given_name')}::text[],
+                ${col('family_name')}::text[], ${col('role')}::text[], ${col('location')}::text[],
+                ${col('external_id')}::text[], ${col('status')}::text[], ${col('error_code')}::text[],
+                ${col('error_message')}::text[])
+      as v(idx, row_number, cells, email, email_key, name, given_name, family_name, role, location, external_id,
+           status, error_code, error_message)`.execute(db);
+}
+
+/**
+ * Marks the second and later occurrences of an e-mail (file order) duplicate_in_file; the first is
+ * processed, valid or not. Returns how many rows it marked.
+ */
+export async function markDuplicates(db: DbOrTx, workspaceId: string, importId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    with d as (
+      select idx, first_value(row_number) over w as first_row, row_number() over w as rn
+      from import_rows
+      where workspace_id = ${workspaceId} and import_id = ${importId} and email_key is not null and row_number is not null
+      window w as (partition by email_key order by idx)
+    ), marked as (
+      update import_rows r set status = 'failed', error_code = 'duplicate_in_file',
+        error_message = 'This e-mail already appears in row ' || d.first_row || '; only the first occurrence is imported. Remove or merge the duplicate row.'
+      from d
+      where r.workspace_id = ${workspaceId} and r.import_id = ${importId} and r.idx = d.idx and d.rn > 1 and r.status = 'pending'
+      returning 1
+    )
+    select count(*)::int as n from marked`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+export function pendingRows(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  afterIdx: number,
+  limit: number,
+) {
+  return db
+    .selectFrom('import_rows')
+    .select([
+      'idx',
+      'row_number',
+      'email',
+      'name',
+      'given_name',
+      'family_name',
+      'role',
+      'location',
+      'external_id',
+      'user_id',
+    ])
+    .where('workspace_id', '=', workspaceId)
+    .where('import_id', '=', importId)
+    .where('status', '=', 'pending')
+    .where('idx', '>', afterIdx)
+    .orderBy('idx')
+    .limit(limit)
+    .execute();
+}
+
+export interface RowResult {
+  idx: number;
+  status: RowStatus;
+  invitation: 'queued' | 'not_sent' | null;
+  invitation_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  user_id: string | null;
+}
+
+/**
+ * Writes a batch's row results, only over rows still pending; returns how many it wrote. Fewer than
+ * given means another run of the same import got there first: the caller rolls its batch back.
+ */
+export async function writeRowResults(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  results: RowResult[],
+): Promise<number> {
+  if (results.length === 0) return 0;
+  const col = <K extends keyof RowResult>(k: K) => results.map((r) => r[k]);
+  const { rows } = await sql<{ n: number }>`
+    with w as (
+      update import_rows r set status = v.status, invitation = v.invitation, invitation_id = v.invitation_id,
+        error_code = v.error_code, error_message = v.error_message, user_id = v.user_id
+      from unnest(${col('idx')}::int[], ${col('status')}::text[], ${col('invitation')}::text[], ${col('invitation_id')}::uuid[],
+                  ${col('error_code')}::text[], ${col('error_message')}::text[], ${col('user_id')}::uuid[])
+        as v(idx, status, invitation, invitation_id, error_code, error_message, user_id)
+      where r.workspace_id = ${workspaceId} and r.import_id = ${importId} and r.idx = v.idx and r.status = 'pending'
+      returning 1
+    )
+    select count(*)::int as n from w`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+/** Failed rows (but not in-file duplicates) back to pending, for a retry. Returns how many. */
+export async function resetFailedRows(db: DbOrTx, workspaceId: string, importId: string): Promise<number> {
+  const result = await db
+    .updateTable('import_rows')
+    .set({ status: 'pending', error_code: null, error_message: null, invitation: null, invitation_id: null })
+    .where('workspace_id', '=', workspaceId)
+    .where('import_id', '=', importId)
+    .where('status', '=', 'failed')
+    .where('row_number', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb('error_code', 'is', null),
+        eb('error_code', 'not in', ['duplicate_in_file', 'malformed_row']),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Copies the staged rows of a finished dry run into a new import, all pending again (apply). */
+export async function copyRows(db: DbOrTx, workspaceId: string, fromId: string, toId: string): Promise<void> {
+  await sql`
+    insert into import_rows (workspace_id, import_id, idx, row_number, cells, email, email_key, name, given_name,
+                             family_name, role, location, external_id, status, error_code, error_message)
+    select workspace_id, ${toId}, idx, row_number, cells, email, email_key, name, given_name, family_name, role,
+           location, external_id,
+           case when error_code = 'malformed_row' then 'failed' else 'pending' end,
+           case when error_code = 'malformed_row' then error_code end,
+           case when error_code = 'malformed_row' then error_message end
+    from import_rows
+    where workspace_id = ${workspaceId} and import_id = ${fromId} and row_number is not null`.execute(db);
+}
+
+export function listRows(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  filter: { status?: RowStatus; afterIdx?: number },
+  limit: number,
+) {
+  let q = db
+    .selectFrom('import_rows as r')
+    .leftJoin('invitations as i', (j) =>
+      j.onRef('i.workspace_id', '=', 'r.workspace_id').onRef('i.id', '=', 'r.invitation_id'),
+    )
+    .select([
+      'r.idx',
+      'r.row_number',
+      'r.cells',
+      'r.email',
+      'r.name',
+      'r.given_name',
+      'r.family_name',
+      'r.role',
+      'r.location',
+      'r.status',
+      'r.invitation',
+      'r.error_code',
+      'r.error_message',
+      'r.user_id',
+      'i.send_state',
+    ])
+    .where('r.workspace_id', '=', workspaceId)
+    .where('r.import_id', '=', importId);
+  if (filter.status) q = q.where('r.status', '=', filter.status);
+  if (filter.afterIdx !== undefined) q = q.where('r.idx', '>', filter.afterIdx);
+  return q.orderBy('r.idx').limit(limit).execute();
+}
+
+export async function maxIdx(db: DbOrTx, workspaceId: string, importId: string): Promise<number> {
+  const row = await db
+    .selectFrom('import_rows')
+    .select((eb) => eb.fn.max('idx').as('max'))
+    .where('workspace_id', '=', workspaceId)
+    .where('import_id', '=', importId)
+    .executeTakeFirst();
+  return row?.max ?? 0;
+}

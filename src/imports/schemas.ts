@@ -1,0 +1,84 @@
+import { Type } from '@sinclair/typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+const Count = Type.Integer({ minimum: 0 });
+
+export const Import = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    status: Type.Union(
+      ['queued', 'processing', 'completed', 'completed_with_errors', 'failed', 'cancelled'].map((s) =>
+        Type.Literal(s),
+      ),
+    ),
+    mode: Type.Union([Type.Literal('create'), Type.Literal('upsert'), Type.Literal('sync')]),
+    dryRun: Type.Boolean(),
+    sendInvites: Type.Boolean(),
+    fileName: Nullable(Type.String()),
+    encoding: Type.String(),
+    delimiter: Type.String(),
+    columns: Type.Array(Type.String()),
+    totalRows: Count,
+    processedRows: Count,
+    counts: Type.Object({
+      created: Count,
+      updated: Count,
+      unchanged: Count,
+      skipped: Count,
+      failed: Count,
+      deactivated: Count,
+      invited: Count,
+    }),
+    error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Nullable(Type.String({ format: 'date-time' })),
+    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { $id: 'Import' },
+);
+
+export const ImportRow = Type.Object({
+  row: Type.Union([Type.Integer(), Type.Null()]),
+  email: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  role: Nullable(Type.String()),
+  location: Nullable(Type.String()),
+  status: Type.Union(
+    ['pending', 'created', 'updated', 'unchanged', 'skipped', 'failed', 'deactivated'].map((s) =>
+      Type.Literal(s),
+    ),
+  ),
+  invitation: Type.Union([
+    ...['queued', 'sent', 'not_sent', 'failed'].map((s) => Type.Literal(s)),
+    Type.Null(),
+  ]),
+  errorCode: Nullable(Type.String()),
+  errorMessage: Nullable(Type.String()),
+  userId: Nullable(Type.String()),
+});
+
+export const UploadQuery = Type.Object(
+  {
+    mode: Type.Optional(Type.String({ description: 'create (default), upsert or sync' })),
+    dryRun: Type.Optional(Type.String({ description: 'true to compute statuses and write nothing' })),
+    sendInvites: Type.Optional(Type.String({ description: 'false to create users without invitations' })),
+    defaultRole: Type.Optional(Type.String({ description: 'role for rows whose role cell is empty' })),
+    notifyEmail: Type.Optional(Type.String({ description: 'e-mail a summary here when the import ends' })),
+    confirmDeactivations: Type.Optional(
+      Type.String({ description: 'sync: the number of deactivations you accept' }),
+    ),
+    fileName: Type.Optional(Type.String({ description: 'name to show for a raw upload' })),
+  },
+  { additionalProperties: true },
+);
+
+export const RowsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+    status: Type.Optional(
+      Type.String({ description: 'pending, created, updated, unchanged, skipped, failed or deactivated' }),
+    ),
+  },
+  { additionalProperties: false },
+);
