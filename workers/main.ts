@@ -17,6 +17,8 @@ export const SWEEP_INTERVAL_MS = 60_000;
 /** Worker options that only some queues need, such as the e-mail rate limit. */
 const queueWorkerOptions: Partial<Record<QueueName, (config: Config) => Partial<BullWorkerOptions>>> = {
   email: emailWorkerOptions,
+  // A killed worker's import is picked up again within about half a minute (lock renewed every 10 s).
+  imports: () => ({ lockDuration: 20_000, stalledInterval: 10_000 }),
 };
 
 export interface WorkerHandle {

@@ -33,7 +33,6 @@ function toStaged(
   event: Exclude<RecordEvent, { kind: 'header' }>,
   idx: number,
   mapping: HeaderMapping,
-  width: number,
 ): StagedRow {
   const cells = inputCells(event.cells, mapping);
   if (event.kind === 'malformed') {
@@ -51,7 +50,7 @@ function toStaged(
       external_id: null,
       status: 'failed',
       error_code: 'malformed_row',
-      error_message: `Row ${event.row} has ${event.cells.length} fields but the header has ${width}: ${event.reason} Check for a missing or extra delimiter, or an unclosed quote.`,
+      error_message: event.reason,
     };
   }
   const v = mappedValues(event.cells, mapping);
@@ -174,7 +173,7 @@ export async function acceptUpload(
             },
           );
         }
-        chunk.push(toStaged(event, total, mapping, header.cells.length));
+        chunk.push(toStaged(event, total, mapping));
         if (chunk.length >= CHUNK) {
           await stageRows(tx, workspaceId, imp.id, chunk);
           chunk = [];

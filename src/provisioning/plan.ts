@@ -257,8 +257,10 @@ function decideExisting(ctx: PlanContext, claims: Claims, r: Resolved, existing:
   const next: UserState = { ...existing };
   delete (next as Partial<ExistingUser>).has_groups;
   if (op !== 'deactivate') {
-    next.email = r.email ?? existing.email;
-    next.email_key = r.emailKey ?? existing.email_key;
+    // Matched by e-mail (a CSV row): the match ignores case, so the stored spelling stays.
+    const matchedByEmail = !item.userId;
+    next.email = matchedByEmail ? existing.email : (r.email ?? existing.email);
+    next.email_key = matchedByEmail ? existing.email_key : (r.emailKey ?? existing.email_key);
     next.user_name = r.userName ?? existing.user_name;
     next.user_name_key = r.userNameKey ?? existing.user_name_key;
     next.given_name = pick(r.givenName, existing.given_name, null);
