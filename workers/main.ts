@@ -49,7 +49,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
   let stopping = false;
   const sweepLogger = logger.child({ component: 'sweeper' });
   const sweeper = new Sweeper(
-    options.sweepTasks ?? defaultSweepTasks({ db, queues, logger: sweepLogger }),
+    options.sweepTasks ?? defaultSweepTasks({ db, queues, logger: sweepLogger }, config.importRetentionDays),
     sweepLogger,
   );
   const mailer = createMailer(config, logger.child({ component: 'mailer' }));

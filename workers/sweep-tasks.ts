@@ -4,7 +4,12 @@ import { requeueStale, workspacesWithQueued } from '../src/email/outbox.reposito
 import { ensureDrain } from '../src/queues/drain.js';
 import { enqueueResend } from '../src/queues/resends.js';
 import { enqueueImport, importJobId } from '../src/queues/imports.js';
-import { bumpAttempt, setImportError, unfinishedImports } from '../src/imports/imports.repository.js';
+import {
+  bumpAttempt,
+  purgeExpired,
+  setImportError,
+  unfinishedImports,
+} from '../src/imports/imports.repository.js';
 import { unfinishedResends } from '../src/users/resends.repository.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { SweepTask } from './sweeper.js';
@@ -100,7 +105,17 @@ export function importSweepTask({ db, queues, logger }: SweepDeps): SweepTask {
   };
 }
 
+/** IMPORT_RETENTION_DAYS: staged rows of old imports are purged; their summaries stay. */
+export function retentionSweepTask({ db }: SweepDeps, days: number): SweepTask {
+  return { name: 'retention', run: () => purgeExpired(db, days) };
+}
+
 /** The sweep tasks a worker runs when none are given. */
-export function defaultSweepTasks(deps: SweepDeps): SweepTask[] {
-  return [outboxSweepTask(deps), resendSweepTask(deps), importSweepTask(deps)];
+export function defaultSweepTasks(deps: SweepDeps, retentionDays = 30): SweepTask[] {
+  return [
+    outboxSweepTask(deps),
+    resendSweepTask(deps),
+    importSweepTask(deps),
+    retentionSweepTask(deps, retentionDays),
+  ];
 }

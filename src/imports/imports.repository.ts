@@ -221,3 +221,23 @@ export async function setTotal(db: DbOrTx, workspaceId: string, id: string, tota
     .where('id', '=', id)
     .execute();
 }
+
+/**
+ * Retention: deletes the staged rows (personal data) of imports finished more than `days` ago and
+ * marks them purged; the import's summary stays. A page at a time, so one sweep never runs long.
+ */
+export async function purgeExpired(db: DbOrTx, days: number, limit = 100): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    with expired as (
+      select workspace_id, id from imports
+      where purged_at is null and finished_at < now() - make_interval(days => ${days})
+      order by finished_at limit ${limit}
+    ), gone as (
+      delete from import_rows r using expired e where r.workspace_id = e.workspace_id and r.import_id = e.id
+    ), marked as (
+      update imports i set purged_at = now() from expired e where i.workspace_id = e.workspace_id and i.id = e.id returning 1
+    )
+    select count(*)::int as n from marked`.execute(db);
+  await sql`delete from idempotency_keys where created_at < now() - interval '24 hours'`.execute(db);
+  return rows[0]?.n ?? 0;
+}

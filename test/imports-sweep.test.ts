@@ -1,0 +1,111 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { producerConnection } from '../src/queues/connection.js';
+import { Queues } from '../src/queues/producer.js';
+import { startWorkers, type WorkerHandle } from '../workers/main.js';
+import { importSweepTask, retentionSweepTask } from '../workers/sweep-tasks.js';
+import { call, testConfig, useTestContext } from './support/context.js';
+import { makeWorkspace } from './support/factories.js';
+import { upload, waitForImport } from './support/imports.js';
+import { startSmtp, type TestSmtp } from './support/smtp.js';
+
+let smtp: TestSmtp;
+const ctx = useTestContext();
+let workers: WorkerHandle;
+const logger = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  smtp = await startSmtp();
+  workers = await startWorkers({
+    config: { ...ctx.config, smtpUrl: smtp.url },
+    db: ctx.db,
+    logger,
+    sweepTasks: [],
+  });
+});
+afterAll(async () => {
+  await workers?.close();
+  await smtp?.close();
+});
+
+describe('the import sweeper', () => {
+  it('enqueues an import that was accepted while Redis was down', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const offline = await buildApp({
+      config: testConfig(ctx.databaseName, { REDIS_URL: 'redis://127.0.0.1:1' }),
+      db: ctx.db,
+      logger: false,
+    });
+    const res = await upload(offline, ws.token, 'email,name\nlost@example.com,Lost\n');
+    await offline.close();
+    expect(res.status).toBe(202);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await call(ctx.app, 'GET', `/v1/imports/${res.body.id}`, { token: ws.token })).body.status).toBe(
+      'queued',
+    );
+    const connection = producerConnection(ctx.config.redisUrl);
+    const queues = new Queues(connection, ctx.config.queuePrefix);
+    try {
+      expect(await importSweepTask({ db: ctx.db, queues, logger }).run()).toBe(1);
+      const done = await waitForImport(ctx.app, ws.token, res.body.id);
+      expect(done.counts.created).toBe(1);
+      expect(await importSweepTask({ db: ctx.db, queues, logger }).run()).toBe(0);
+    } finally {
+      await queues.close();
+      connection.disconnect();
+    }
+  });
+});
+
+describe('retention', () => {
+  it('purges the staged rows of old imports and keeps the summary', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const res = await upload(ctx.app, ws.token, 'email,name\nold@example.com,Old\n');
+    const done = await waitForImport(ctx.app, ws.token, res.body.id);
+    await ctx.db
+      .updateTable('imports')
+      .set({ finished_at: new Date(Date.now() - 31 * 86_400_000) })
+      .where('id', '=', done.id)
+      .execute();
+    const connection = producerConnection(ctx.config.redisUrl);
+    const queues = new Queues(connection, ctx.config.queuePrefix);
+    try {
+      expect(await retentionSweepTask({ db: ctx.db, queues, logger }, 30).run()).toBe(1);
+    } finally {
+      await queues.close();
+      connection.disconnect();
+    }
+    const rows = await ctx.db
+      .selectFrom('import_rows')
+      .select('idx')
+      .where('import_id', '=', done.id)
+      .execute();
+    expect(rows).toEqual([]);
+    expect(
+      (await call(ctx.app, 'GET', `/v1/imports/${done.id}`, { token: ws.token })).body.counts.created,
+    ).toBe(1);
+    const report = await call(ctx.app, 'GET', `/v1/imports/${done.id}/report.csv`, { token: ws.token });
+    expect(report.status).toBe(410);
+    expect(report.body.error.code).toBe('import_purged');
+  });
+});
+
+describe('notifyEmail', () => {
+  it('sends a summary when the import ends', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const res = await upload(
+      ctx.app,
+      ws.token,
+      'email,name\nn1@example.com,N\nbad,B\n',
+      'notifyEmail=ops@example.com&sendInvites=false',
+    );
+    await waitForImport(ctx.app, ws.token, res.body.id);
+    for (let i = 0; i < 50 && !smtp.received.some((m) => m.to.includes('ops@example.com')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const mail = smtp.received.find((m) => m.to.includes('ops@example.com'));
+    expect(mail).toBeDefined();
+    expect(mail!.raw).toContain('1 created');
+    expect(mail!.raw).toContain('1 failed');
+  });
+});
