@@ -19,7 +19,8 @@ export interface WorkerContext {
   shuttingDown(): boolean;
 }
 
-export type Processor<P> = (job: Job<P>, ctx: WorkerContext, log: Logger) => Promise<unknown>;
+/** `token` is the lock token of the job, for steps such as moving to waiting-children. */
+export type Processor<P> = (job: Job<P>, ctx: WorkerContext, log: Logger, token?: string) => Promise<unknown>;
 
 /** A processor for every job of every queue: the compiler enforces it, assertProcessors re-checks at start. */
 export type Processors = { [Q in QueueName]: { [N in keyof JobMap[Q]]: Processor<JobMap[Q][N]> } };

@@ -1,41 +1,64 @@
-import { finishRun, startRun } from '../src/imports/lifecycle.service.js';
-import { summaryEmail } from '../src/imports/summary.js';
+import { WaitingChildrenError } from 'bullmq';
+import {
+  batchRanges,
+  countPending,
+  finishRun,
+  runnableImport,
+  startRun,
+} from '../src/imports/lifecycle.service.js';
 import { runImportBatch } from '../src/imports/run.service.js';
+import { summaryEmail } from '../src/imports/summary.js';
 import { enqueueDrain } from '../src/queues/drain.js';
 import type { JobMap } from '../src/queues/jobs.js';
 import type { Processor } from './context.js';
 
+/** BullMQ's largest priority; a batch's priority is its position in its import (1 first). */
+const MAX_PRIORITY = 2_097_151;
+
 /**
- * Runs an import: prepares it (duplicates, counters, sync safety), then its pending rows in batches of
- * BATCH_SIZE, each one transaction, checking cancel and shutdown between batches. State is all in
- * Postgres, so a second run of the same job (BullMQ is at-least-once) continues where the first stopped.
+ * The import job (imp-<id>-<attempt>). Step 'prepare' marks the import processing, marks in-file
+ * duplicates, checks sync safety and stages deactivations, then adds one child job per batch of
+ * BATCH_SIZE pending rows and waits for them (a BullMQ flow), so that any number of workers share one
+ * file. Children are prioritised by their position in their import: the first batches of a ten-row
+ * import that arrives later run before batch 500 of a million-row one, so no import starves another.
+ * Step 'finish' completes the import when every child is done. Every step is idempotent.
  */
-export const run: Processor<JobMap['imports']['run']> = async (job, ctx, log) => {
+export const run: Processor<JobMap['imports']['run']> = async (job, ctx, log, token) => {
   const { workspaceId, importId } = job.data;
-  const started = await startRun(ctx.db, workspaceId, importId);
-  if (started.kind === 'skip') return { skipped: started.reason };
-  if (started.kind === 'failed') return { failed: started.imp.error };
-  const imp = started.imp;
-  let lastIdx = 0;
-  let cancelled = false;
-  let invited = 0;
-  for (;;) {
-    const batch = await runImportBatch(ctx.db, imp, lastIdx, ctx.config.batchSize, log);
-    if (batch.count === 0) break;
-    lastIdx = batch.lastIdx;
-    invited += batch.invited;
-    await job.updateProgress({ lastIdx, totalRows: imp.total_rows });
-    if (invited > 0 && !imp.dry_run) {
-      await enqueueDrain(ctx.queues, log, workspaceId);
-      invited = 0;
+  if ((job.data.step ?? 'prepare') === 'prepare') {
+    const started = await startRun(ctx.db, workspaceId, importId);
+    if (started.kind === 'skip') return { skipped: started.reason };
+    if (started.kind === 'failed') return { failed: started.imp.error };
+    const ranges = await batchRanges(ctx.db, workspaceId, importId, ctx.config.batchSize);
+    await job.updateData({ ...job.data, step: 'finish' });
+    if (ranges.length > 0) {
+      const parent = { id: job.id!, queue: job.queueQualifiedName };
+      await ctx.queues.queue('imports').addBulk(
+        ranges.map((range, i) => ({
+          name: 'batch',
+          data: { workspaceId, importId, ...range },
+          opts: {
+            jobId: `${job.id}-b${i}`,
+            parent,
+            priority: Math.min(i + 1, MAX_PRIORITY),
+            attempts: 5,
+            backoff: { type: 'exponential', delay: 1_000 },
+            failParentOnFailure: true,
+            removeOnComplete: { age: 3600 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          },
+        })),
+      );
+      log.info({ importId, batches: ranges.length }, 'import fanned out');
+      if (await job.moveToWaitingChildren(token!)) throw new WaitingChildrenError();
     }
-    if (batch.cancel) {
-      cancelled = true;
-      break;
-    }
-    if (ctx.shuttingDown()) throw new Error('worker shutting down; the import continues on the next attempt');
   }
-  const done = await finishRun(ctx.db, workspaceId, importId, cancelled);
+  const state = await runnableImport(ctx.db, workspaceId, importId);
+  if (!state) return { skipped: 'import is no longer processing' };
+  if (!state.cancel && (await countPending(ctx.db, workspaceId, importId)) > 0) {
+    throw new Error('rows are still pending after every batch ended; the import runs again');
+  }
+  const done = await finishRun(ctx.db, workspaceId, importId, state.cancel);
   log.info(
     { importId, status: done.status, processed: done.processed_rows, failed: done.failed },
     'import finished',
@@ -52,4 +75,24 @@ export const run: Processor<JobMap['imports']['run']> = async (job, ctx, log) =>
     }
   }
   return { status: done.status };
+};
+
+/** One batch: the pending rows of its idx range, one transaction per BATCH_SIZE rows; skipped once cancelled. */
+export const batch: Processor<JobMap['imports']['batch']> = async (job, ctx, log) => {
+  const { workspaceId, importId, fromIdx, toIdx } = job.data;
+  const state = await runnableImport(ctx.db, workspaceId, importId);
+  if (!state) return { skipped: 'import is no longer processing' };
+  if (state.cancel) return { skipped: 'cancelled' };
+  let after = fromIdx - 1;
+  let processed = 0;
+  for (;;) {
+    const result = await runImportBatch(ctx.db, state.imp, after, ctx.config.batchSize, log, toIdx);
+    if (result.count === 0) break;
+    after = result.lastIdx;
+    processed += result.count;
+    await job.updateProgress({ processed, fromIdx, toIdx });
+    if (result.invited > 0 && !state.imp.dry_run) await enqueueDrain(ctx.queues, log, workspaceId);
+    if (result.cancel) break;
+  }
+  return { processed };
 };

@@ -67,11 +67,11 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
     const handlers = table[queue] as Record<string, Processor<unknown>>;
     const worker = new Worker(
       queue,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const handler = handlers[job.name];
         if (!handler) throw new UnrecoverableError(`no processor for ${queue}/${job.name}`);
         const log = logger.child({ queue, job: job.name, jobId: job.id });
-        return handler(job, context, log);
+        return handler(job, context, log, token);
       },
       {
         connection,

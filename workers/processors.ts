@@ -2,7 +2,7 @@ import { JOB_NAMES, type QueueName } from '../src/queues/jobs.js';
 import type { Processors } from './context.js';
 import { drain } from './email.js';
 import { resend } from './invitations.js';
-import { run } from './imports.js';
+import { batch, run } from './imports.js';
 
 export const processors: Processors = {
   maintenance: {
@@ -14,7 +14,7 @@ export const processors: Processors = {
   },
   email: { drain },
   invitations: { resend },
-  imports: { run },
+  imports: { run, batch },
 };
 
 /** Refuses to start a worker when a job name of the job map has no processor. */

@@ -73,3 +73,16 @@ export async function finishRun(
   await imports.setImport(db, workspaceId, importId, { status, finished_at: now() });
   return (await imports.findImport(db, workspaceId, importId))!;
 }
+
+/** The import a batch job belongs to, when it is still processing; cancel shows as `cancel: true`. */
+export async function runnableImport(
+  db: Db,
+  workspaceId: string,
+  importId: string,
+): Promise<{ imp: imports.ImportRow; cancel: boolean } | undefined> {
+  const imp = await imports.findImport(db, workspaceId, importId);
+  if (!imp || imp.status !== 'processing') return undefined;
+  return { imp, cancel: imp.cancel_requested };
+}
+
+export { batchRanges, countPending } from './rows.repository.js';

@@ -49,21 +49,51 @@ export async function stageRows(
  * processed, valid or not. Returns how many rows it marked.
  */
 export async function markDuplicates(db: DbOrTx, workspaceId: string, importId: string): Promise<number> {
+  // Only the duplicates leave the window query, and the update finds each by primary key.
   const { rows } = await sql<{ n: number }>`
-    with d as (
-      select idx, first_value(row_number) over w as first_row, row_number() over w as rn
-      from import_rows
-      where workspace_id = ${workspaceId} and import_id = ${importId} and email_key is not null and row_number is not null
-      window w as (partition by email_key order by idx)
+    with d as materialized (
+      select idx, first_row from (
+        select idx, first_value(row_number) over w as first_row, row_number() over w as rn
+        from import_rows
+        where workspace_id = ${workspaceId} and import_id = ${importId} and email_key is not null
+          and row_number is not null
+        window w as (partition by email_key order by idx)
+      ) x where rn > 1
     ), marked as (
       update import_rows r set status = 'failed', error_code = 'duplicate_in_file',
-        error_message = 'This e-mail already appears in row ' || d.first_row || '; only the first occurrence is imported. Remove or merge the duplicate row.'
+        error_message = 'This e-mail already appears in row ' || d.first_row ||
+          '; only the first occurrence is imported. Remove or merge the duplicate row.'
       from d
-      where r.workspace_id = ${workspaceId} and r.import_id = ${importId} and r.idx = d.idx and d.rn > 1 and r.status = 'pending'
+      where r.workspace_id = ${workspaceId} and r.import_id = ${importId} and r.idx = d.idx and r.status = 'pending'
       returning 1
     )
     select count(*)::int as n from marked`.execute(db);
   return rows[0]?.n ?? 0;
+}
+
+export async function batchRanges(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  size: number,
+): Promise<{ fromIdx: number; toIdx: number }[]> {
+  const { rows } = await sql<{ from_idx: number; to_idx: number }>`
+    select min(idx)::int as from_idx, max(idx)::int as to_idx from (
+      select idx, (row_number() over (order by idx) - 1) / ${size} as bucket
+      from import_rows where workspace_id = ${workspaceId} and import_id = ${importId} and status = 'pending'
+    ) b group by bucket order by bucket`.execute(db);
+  return rows.map((r) => ({ fromIdx: r.from_idx, toIdx: r.to_idx }));
+}
+
+export async function countPending(db: DbOrTx, workspaceId: string, importId: string): Promise<number> {
+  const row = await db
+    .selectFrom('import_rows')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', workspaceId)
+    .where('import_id', '=', importId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
 }
 
 export function pendingRows(
@@ -72,6 +102,7 @@ export function pendingRows(
   importId: string,
   afterIdx: number,
   limit: number,
+  toIdx = 2_147_483_647,
 ) {
   return db
     .selectFrom('import_rows')
@@ -91,6 +122,7 @@ export function pendingRows(
     .where('import_id', '=', importId)
     .where('status', '=', 'pending')
     .where('idx', '>', afterIdx)
+    .where('idx', '<=', toIdx)
     .orderBy('idx')
     .limit(limit)
     .execute();

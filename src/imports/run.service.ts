@@ -59,8 +59,9 @@ export async function runImportBatch(
   afterIdx: number,
   size: number,
   log: EngineLogger,
+  toIdx?: number,
 ): Promise<{ lastIdx: number; count: number; cancel: boolean; invited: number }> {
-  const rows = await pendingRows(db, imp.workspace_id, imp.id, afterIdx, size);
+  const rows = await pendingRows(db, imp.workspace_id, imp.id, afterIdx, size, toIdx);
   if (rows.length === 0) return { lastIdx: afterIdx, count: 0, cancel: false, invited: 0 };
   const byKey = new Map(rows.map((r) => [String(r.idx), r]));
   let cancel = false;

@@ -12,8 +12,13 @@ export interface JobMap {
     drain: { workspaceId: string };
   };
   imports: {
-    /** Run an import's pending rows; jobId imp-<importId>-<attempt>. */
-    run: { workspaceId: string; importId: string };
+    /**
+     * The import job, jobId imp-<importId>-<attempt>: prepares the import, fans out batch children
+     * (a BullMQ flow), waits for them, then completes the import.
+     */
+    run: { workspaceId: string; importId: string; step?: 'prepare' | 'finish' };
+    /** One batch of an import: the pending rows with idx in [fromIdx, toIdx], one transaction. */
+    batch: { workspaceId: string; importId: string; fromIdx: number; toIdx: number };
   };
   invitations: {
     /** Re-invite in bulk: one invitation_resends row. */
@@ -30,7 +35,7 @@ export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
   maintenance: ['sweep'],
   email: ['drain'],
   invitations: ['resend'],
-  imports: ['run'],
+  imports: ['run', 'batch'],
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];
