@@ -4,6 +4,7 @@ import { createDb, type Db } from './db/index.js';
 import { ensureDatabase, migrateDown, migrateToLatest } from './db/migrate.js';
 import { createToken, revokeToken } from './auth/tokens.service.js';
 import { SCOPES, isScope } from './auth/tokens.js';
+import { CliError, addImportCommand } from './cli/import-command.js';
 import { AppError } from './lib/errors.js';
 import { isUuid } from './lib/ids.js';
 import { createWorkspace } from './users/workspaces.service.js';
@@ -120,6 +121,8 @@ export function buildCli(): Command {
       else say(outcome === 'revoked' ? `token ${prefix} revoked` : `token ${prefix} was already revoked`);
     });
 
+  addImportCommand(program);
+
   program
     .command('migrate')
     .description('apply pending migrations (or undo the last one with --down)')
@@ -143,6 +146,10 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2; // help and version exit 0; usage errors 2 (already printed)
+    }
+    if (error instanceof CliError) {
+      if (error.message) say(`error: ${error.message}`);
+      return error.exitCode;
     }
     if (error instanceof UsageError) {
       say(`error: ${error.message}`);
