@@ -9,6 +9,7 @@ import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
+import scimPlugin from './scim/plugin.js';
 import openapiPlugin from './plugins/openapi.js';
 import queuesPlugin from './plugins/queues.js';
 import './plugins/types.js';
@@ -72,6 +73,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(invitationRoutes);
   await app.register(settingsRoutes);
   await app.register(importRoutes);
+  await app.register(scimPlugin);
 
   return app;
 }

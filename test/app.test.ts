@@ -49,12 +49,18 @@ describe('application shell', () => {
   });
 
   it('answers SCIM paths in the SCIM error envelope, 401 included', async () => {
-    const res = await call(ctx.app, 'GET', '/scim/v2/Users');
+    const res = await call(ctx.app, 'GET', '/scim/v2/Nothing');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toContain('application/scim+json');
     expect(res.body).toMatchObject({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
       status: '404',
+    });
+    const anon = await call(ctx.app, 'GET', '/scim/v2/Users');
+    expect(anon.status).toBe(401);
+    expect(anon.body).toMatchObject({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '401',
     });
   });
 

@@ -1,0 +1,169 @@
+import { ScimError } from '../lib/errors.js';
+import type { ProvisionItem, TypedEmail } from '../provisioning/types.js';
+import { CORE_USER, ENTERPRISE_USER, LOOPIT_USER } from './urns.js';
+
+/** A user as SCIM reads it from Postgres. */
+export interface ScimUserRow {
+  id: string;
+  user_name: string;
+  email: string;
+  given_name: string | null;
+  family_name: string | null;
+  display_name: string | null;
+  external_id: string | null;
+  status: 'invited' | 'active' | 'deactivated';
+  emails: unknown[];
+  attributes: Record<string, unknown>;
+  role_name: string;
+  location_name: string | null;
+  created_at: Date;
+  updated_at: Date;
+  version: number;
+}
+
+export type ScimUserJson = Record<string, unknown>;
+
+/** Core attributes kept as given in the `attributes` column (the others have columns of their own). */
+const STORED = [
+  'nickName',
+  'title',
+  'userType',
+  'preferredLanguage',
+  'locale',
+  'timezone',
+  'profileUrl',
+  'phoneNumbers',
+  'addresses',
+] as const;
+
+export const userLocation = (publicUrl: string, id: string): string => `${publicUrl}/scim/v2/Users/${id}`;
+
+export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
+  const formatted = row.display_name ?? ([row.given_name, row.family_name].filter(Boolean).join(' ') || null);
+  const emails =
+    Array.isArray(row.emails) && row.emails.length > 0
+      ? row.emails
+      : [{ value: row.email, type: 'work', primary: true }];
+  const enterprise = row.attributes[ENTERPRISE_USER];
+  const resource: ScimUserJson = {
+    schemas: [CORE_USER, ...(enterprise ? [ENTERPRISE_USER] : []), LOOPIT_USER],
+    id: row.id,
+    ...(row.external_id ? { externalId: row.external_id } : {}),
+    userName: row.user_name,
+    name: {
+      ...(row.given_name ? { givenName: row.given_name } : {}),
+      ...(row.family_name ? { familyName: row.family_name } : {}),
+      ...(formatted ? { formatted } : {}),
+    },
+    ...(formatted ? { displayName: row.display_name ?? formatted } : {}),
+    emails,
+    active: row.status !== 'deactivated',
+    groups: [],
+  };
+  for (const key of STORED) if (row.attributes[key] !== undefined) resource[key] = row.attributes[key];
+  if (enterprise) resource[ENTERPRISE_USER] = enterprise;
+  resource[LOOPIT_USER] = {
+    role: row.role_name,
+    ...(row.location_name ? { location: row.location_name } : {}),
+  };
+  resource.meta = {
+    resourceType: 'User',
+    created: row.created_at.toISOString(),
+    lastModified: row.updated_at.toISOString(),
+    location: userLocation(publicUrl, row.id),
+    version: `W/"${row.version}"`,
+  };
+  return resource;
+}
+
+const invalid = (detail: string) => new ScimError(400, 'invalidValue', detail);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Keys compared case-insensitively, as SCIM attribute names are. */
+function get(obj: Record<string, unknown>, name: string): unknown {
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw invalid(`${what} must be a string.`);
+  return value;
+}
+
+export function parseBoolean(value: unknown, what: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  throw invalid(`${what} must be true or false.`);
+}
+
+function cleanEmails(value: unknown): TypedEmail[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw invalid('emails must be an array.');
+  return value.slice(0, 50).map((e, i) => {
+    if (!isObject(e)) throw invalid(`emails[${i}] must be an object.`);
+    const v = optionalString(get(e, 'value'), `emails[${i}].value`);
+    if (!v) throw invalid(`emails[${i}].value is required.`);
+    const type = optionalString(get(e, 'type'), `emails[${i}].type`);
+    const primary = parseBoolean(get(e, 'primary'), `emails[${i}].primary`);
+    return { value: v, ...(type ? { type } : {}), ...(primary !== undefined ? { primary } : {}) };
+  });
+}
+
+/** The fields of a SCIM User body (POST, PUT, or a resource after PATCH) as an engine item. */
+export function fromScimUser(body: unknown, key: string): ProvisionItem {
+  if (!isObject(body))
+    throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object (a SCIM User).');
+  const userName = optionalString(get(body, 'userName'), 'userName');
+  if (!userName?.trim()) throw invalid('userName is required.');
+  const emails = cleanEmails(get(body, 'emails'));
+  const primaryEmail =
+    emails?.find((e) => e.primary)?.value ??
+    emails?.[0]?.value ??
+    (userName.includes('@') ? userName : undefined);
+  if (!primaryEmail)
+    throw invalid('An e-mail is required: send emails, or a userName that is an e-mail address.');
+  const name = get(body, 'name');
+  if (name !== undefined && name !== null && !isObject(name)) throw invalid('name must be an object.');
+  const nameObj = isObject(name) ? name : {};
+  const displayName =
+    optionalString(get(body, 'displayName'), 'displayName') ??
+    optionalString(get(nameObj, 'formatted'), 'name.formatted');
+  const loopit = get(body, LOOPIT_USER);
+  const ext = isObject(loopit) ? loopit : {};
+  const roles = get(body, 'roles');
+  const coreRole = Array.isArray(roles)
+    ? ((roles.find((r) => isObject(r) && parseBoolean(get(r, 'primary'), 'roles.primary')) ??
+        roles[0]) as unknown)
+    : undefined;
+  const role =
+    optionalString(get(ext, 'role'), `${LOOPIT_USER}:role`) ??
+    (isObject(coreRole) ? optionalString(get(coreRole, 'value'), 'roles.value') : undefined);
+  const location = optionalString(get(ext, 'location'), `${LOOPIT_USER}:location`);
+  const attributes: Record<string, unknown> = {};
+  for (const k of STORED) {
+    const v = get(body, k);
+    if (v !== undefined && v !== null) attributes[k] = v;
+  }
+  const enterprise = get(body, ENTERPRISE_USER);
+  if (isObject(enterprise)) attributes[ENTERPRISE_USER] = enterprise;
+  const active = parseBoolean(get(body, 'active'), 'active');
+  return {
+    key,
+    userName,
+    email: primaryEmail,
+    givenName: optionalString(get(nameObj, 'givenName'), 'name.givenName') ?? null,
+    familyName: optionalString(get(nameObj, 'familyName'), 'name.familyName') ?? null,
+    displayName: displayName ?? null,
+    externalId: optionalString(get(body, 'externalId'), 'externalId') ?? null,
+    emails: emails ?? [],
+    attributes,
+    ...(role !== undefined ? { role } : {}),
+    ...(location !== undefined ? { location } : {}),
+    ...(active !== undefined ? { active } : {}),
+    managedBy: 'scim',
+  };
+}

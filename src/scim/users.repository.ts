@@ -1,0 +1,50 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { DbOrTx } from '../db/index.js';
+import type { ScimUserRow } from './mapper.js';
+
+const select = sql`
+  select u.id, u.user_name, u.email, u.given_name, u.family_name, u.display_name, u.external_id, u.status,
+         u.emails, u.attributes, r.name as role_name, l.name as location_name, u.created_at, u.updated_at, u.version
+  from users u
+  join roles r on r.workspace_id = u.workspace_id and r.id = u.role_id
+  left join locations l on l.workspace_id = u.workspace_id and l.id = u.location_id`;
+
+export async function findScimUser(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+): Promise<ScimUserRow | undefined> {
+  const { rows } = await sql<ScimUserRow>`${select}
+    where u.workspace_id = ${workspaceId} and u.id = ${id} and u.deleted_at is null`.execute(db);
+  return rows[0];
+}
+
+/** One page of live users matching the filter (users u, roles r, locations l), in creation order. */
+export async function listScimUsers(
+  db: DbOrTx,
+  workspaceId: string,
+  filter: RawBuilder<SqlBool> | undefined,
+  offset: number,
+  limit: number,
+): Promise<{ rows: ScimUserRow[]; total: number }> {
+  const where = sql`u.workspace_id = ${workspaceId} and u.deleted_at is null ${filter ? sql`and (${filter})` : sql``}`;
+  const [page, count] = await Promise.all([
+    limit > 0
+      ? sql<ScimUserRow>`${select} where ${where} order by u.id offset ${offset} limit ${limit}`.execute(db)
+      : Promise.resolve({ rows: [] as ScimUserRow[] }),
+    sql<{ n: number }>`select count(*)::int as n from users u
+      join roles r on r.workspace_id = u.workspace_id and r.id = u.role_id
+      left join locations l on l.workspace_id = u.workspace_id and l.id = u.location_id
+      where ${where}`.execute(db),
+  ]);
+  return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
+}
+
+export async function scimSendsInvites(db: DbOrTx, workspaceId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('workspace_settings')
+    .select('scim_send_invites')
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  return row?.scim_send_invites ?? false;
+}

@@ -1,0 +1,153 @@
+import type { Db } from '../db/index.js';
+import { ScimError } from '../lib/errors.js';
+import { isUuid } from '../lib/ids.js';
+import { provision, type ProvisionItem, type ProvisionResult } from '../provisioning/engine.js';
+import { fromScimUser, toScimUser, type ScimUserJson } from './mapper.js';
+import { applyPatch } from './patch.js';
+import { userFilterSql, parseUserFilter } from './filter.js';
+import { LIST_RESPONSE, LOOPIT_USER } from './urns.js';
+import * as repo from './users.repository.js';
+
+export interface ScimCaller {
+  workspaceId: string;
+  actor: string;
+  publicUrl: string;
+}
+
+const notFound = (id: string) => new ScimError(404, undefined, `User ${id} not found.`);
+
+const SCIM_ERRORS: Record<string, [number, string | undefined]> = {
+  already_exists: [409, 'uniqueness'],
+  email_taken: [409, 'uniqueness'],
+  user_name_taken: [409, 'uniqueness'],
+  external_id_taken: [409, 'uniqueness'],
+  conflict: [409, 'uniqueness'],
+  duplicate_in_batch: [409, 'uniqueness'],
+  precondition_failed: [412, undefined],
+  role_managed_by_identity_provider: [400, 'mutability'],
+};
+
+function raise(result: ProvisionResult | undefined, id?: string): never {
+  const code = result?.errorCode ?? 'internal_error';
+  if (code === 'not_found') throw notFound(id ?? '');
+  if (code === 'internal_error') throw new Error(result?.errorMessage ?? 'provisioning failed');
+  const [status, scimType] = SCIM_ERRORS[code] ?? [400, 'invalidValue'];
+  const detail =
+    code === 'already_exists'
+      ? 'A user with this userName or e-mail already exists (compared ignoring case).'
+      : (result?.errorMessage ?? code);
+  throw new ScimError(status, scimType, detail);
+}
+
+async function write(
+  db: Db,
+  caller: ScimCaller,
+  item: ProvisionItem,
+  mode: 'create' | 'upsert',
+): Promise<ProvisionResult> {
+  const sendInvites = await repo.scimSendsInvites(db, caller.workspaceId);
+  const [result] = await provision(db, caller.workspaceId, [item], {
+    mode,
+    dryRun: false,
+    sendInvites,
+    activateUninvited: true,
+    source: 'scim',
+    actor: caller.actor,
+  });
+  return result!;
+}
+
+export async function getScimUser(db: Db, caller: ScimCaller, id: string): Promise<ScimUserJson> {
+  const row = isUuid(id) ? await repo.findScimUser(db, caller.workspaceId, id) : undefined;
+  if (!row) throw notFound(id);
+  return toScimUser(row, caller.publicUrl);
+}
+
+export const MAX_RESULTS = 1000;
+
+export interface ListParams {
+  filter?: string;
+  startIndex?: number;
+  count?: number;
+}
+
+export async function listScimUsers(db: Db, caller: ScimCaller, params: ListParams) {
+  const startIndex = Math.max(1, Math.floor(params.startIndex ?? 1));
+  const count = Math.min(MAX_RESULTS, Math.max(0, Math.floor(params.count ?? 100)));
+  const filter = params.filter ? userFilterSql(parseUserFilter(params.filter), { alias: 'u' }) : undefined;
+  const { rows, total } = await repo.listScimUsers(db, caller.workspaceId, filter, startIndex - 1, count);
+  return {
+    schemas: [LIST_RESPONSE],
+    totalResults: total,
+    itemsPerPage: rows.length,
+    startIndex,
+    Resources: rows.map((r) => toScimUser(r, caller.publicUrl)),
+  };
+}
+
+export async function createScimUser(db: Db, caller: ScimCaller, body: unknown): Promise<ScimUserJson> {
+  const result = await write(db, caller, fromScimUser(body, 'scim'), 'create');
+  if (result.status !== 'created' || !result.userId) raise(result);
+  return getScimUser(db, caller, result.userId);
+}
+
+const versionOf = (ifMatch: string | undefined): number | undefined => {
+  const m = ifMatch ? /^(?:W\/)?"(\d+)"$/.exec(ifMatch.trim()) : null;
+  return m ? Number(m[1]) : undefined;
+};
+
+/** PUT: a true replace; attributes not sent are cleared, except the role, which is kept. */
+export async function replaceScimUser(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+): Promise<ScimUserJson> {
+  await getScimUser(db, caller, id);
+  const item: ProvisionItem = { ...fromScimUser(body, 'scim'), userId: id, op: 'replace' };
+  if (item.location === undefined) item.location = null;
+  const expected = versionOf(ifMatch);
+  const result = await write(
+    db,
+    caller,
+    { ...item, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
+    'upsert',
+  );
+  if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
+  return getScimUser(db, caller, id);
+}
+
+/** PATCH: applied to the current resource (atomically), then written as a replace. */
+export async function patchScimUser(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+): Promise<ScimUserJson> {
+  const current = await getScimUser(db, caller, id);
+  const next = applyPatch(current, body);
+  const item: ProvisionItem = { ...fromScimUser(next, 'scim'), userId: id, op: 'replace' };
+  // The resource shows the effective role; only a change made by this PATCH is a request to change it.
+  const before = (current[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
+  const after = (next[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
+  if (after.role === before.role) delete item.role;
+  if (after.location === before.location) delete item.location;
+  else if (after.location === undefined) item.location = null;
+  const expected = versionOf(ifMatch);
+  const result = await write(
+    db,
+    caller,
+    { ...item, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
+    'upsert',
+  );
+  if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
+  return getScimUser(db, caller, id);
+}
+
+export async function deleteScimUser(db: Db, caller: ScimCaller, id: string): Promise<void> {
+  await getScimUser(db, caller, id);
+  const result = await write(db, caller, { key: 'scim', userId: id, op: 'delete' }, 'upsert');
+  if (result.status !== 'deleted') raise(result, id);
+}
