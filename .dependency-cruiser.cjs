@@ -56,7 +56,7 @@ module.exports = {
           '^src/db/',
           '\\.service\\.ts$',
           '^src/provisioning/',
-          '^src/scim/filter\\.ts$',
+          '^src/scim/filter\\.ts$', '^src/scim/sort\\.ts$',
           '^test/',
         ],
       },

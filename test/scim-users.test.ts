@@ -248,3 +248,72 @@ describe('SCIM auth and tenancy', () => {
     expect((await scim('GET', `/Users/${created.body.id}`)).body.title).toBe('Driver');
   });
 });
+
+describe('lists, projections and ETags', () => {
+  it('sorts, gives only the total for count=0, and keeps id and schemas under attributes', async () => {
+    const other = await makeWorkspace(ctx.db);
+    const t = await makeToken(ctx.db, other.workspaceId, ['scim']);
+    for (const name of ['carol', 'alice', 'bob']) {
+      await call(ctx.app, 'POST', '/scim/v2/Users', {
+        token: t,
+        body: { userName: `${name}@example.com`, name: { givenName: name, familyName: 'X' } },
+      });
+    }
+    const sorted = await call(ctx.app, 'GET', '/scim/v2/Users?sortBy=userName&sortOrder=descending', {
+      token: t,
+    });
+    expect(sorted.body.Resources.map((r: { userName: string }) => r.userName)).toEqual([
+      'carol@example.com',
+      'bob@example.com',
+      'alice@example.com',
+    ]);
+    const totalOnly = await call(ctx.app, 'GET', '/scim/v2/Users?count=0', { token: t });
+    expect(totalOnly.body).toMatchObject({ totalResults: 3, itemsPerPage: 0, Resources: [] });
+    const page = await call(ctx.app, 'GET', '/scim/v2/Users?startIndex=3&count=5&sortBy=userName', {
+      token: t,
+    });
+    expect(page.body).toMatchObject({ startIndex: 3, itemsPerPage: 1 });
+    expect(page.body.Resources[0].userName).toBe('carol@example.com');
+    const slim = await call(ctx.app, 'GET', '/scim/v2/Users?attributes=userName,name.givenName', {
+      token: t,
+    });
+    expect(Object.keys(slim.body.Resources[0]).sort()).toEqual(['id', 'name', 'schemas', 'userName']);
+    expect(Object.keys(slim.body.Resources[0].name)).toEqual(['givenName']);
+    const without = await call(ctx.app, 'GET', '/scim/v2/Users?excludedAttributes=emails,meta,id', {
+      token: t,
+    });
+    expect(without.body.Resources[0].emails).toBeUndefined();
+    expect(without.body.Resources[0].id).toEqual(expect.any(String));
+    expect((await call(ctx.app, 'GET', '/scim/v2/Users?sortBy=password', { token: t })).status).toBe(400);
+    const search = await call(ctx.app, 'POST', '/scim/v2/Users/.search', {
+      token: t,
+      body: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'],
+        filter: 'userName sw "b"',
+        attributes: ['userName'],
+      },
+    });
+    expect(search.body.Resources).toEqual([expect.objectContaining({ userName: 'bob@example.com' })]);
+    expect(search.body.Resources[0].emails).toBeUndefined();
+  });
+
+  it('answers 304 to If-None-Match with the current ETag and 412 to a stale If-Match', async () => {
+    const created = await scim('POST', '/Users', userBody());
+    const etag = created.headers.etag as string;
+    expect(etag).toBe('W/"1"');
+    const notModified = await ctx.app.inject({
+      method: 'GET',
+      url: `/scim/v2/Users/${created.body.id}`,
+      headers: { authorization: `Bearer ${token}`, 'if-none-match': etag },
+    });
+    expect(notModified.statusCode).toBe(304);
+    const stale = await scim(
+      'PUT',
+      `/Users/${created.body.id}`,
+      { ...userBody(), userName: created.body.userName, emails: created.body.emails },
+      { 'if-match': 'W/"7"' },
+    );
+    expect(stale.status).toBe(412);
+    expect(stale.body.status).toBe('412');
+  });
+});

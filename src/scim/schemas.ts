@@ -244,6 +244,6 @@ export const SERVICE_PROVIDER_FEATURES = {
   bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 2_097_152 },
   filter: { supported: true, maxResults: 1000 },
   changePassword: { supported: false },
-  sort: { supported: false },
+  sort: { supported: true },
   etag: { supported: true },
 } as const;

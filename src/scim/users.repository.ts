@@ -26,11 +26,14 @@ export async function listScimUsers(
   filter: RawBuilder<SqlBool> | undefined,
   offset: number,
   limit: number,
+  orderBy: RawBuilder<unknown> = sql`u.id`,
 ): Promise<{ rows: ScimUserRow[]; total: number }> {
   const where = sql`u.workspace_id = ${workspaceId} and u.deleted_at is null ${filter ? sql`and (${filter})` : sql``}`;
   const [page, count] = await Promise.all([
     limit > 0
-      ? sql<ScimUserRow>`${select} where ${where} order by u.id offset ${offset} limit ${limit}`.execute(db)
+      ? sql<ScimUserRow>`${select} where ${where} order by ${orderBy} offset ${offset} limit ${limit}`.execute(
+          db,
+        )
       : Promise.resolve({ rows: [] as ScimUserRow[] }),
     sql<{ n: number }>`select count(*)::int as n from users u
       join roles r on r.workspace_id = u.workspace_id and r.id = u.role_id

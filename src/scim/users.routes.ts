@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
 import { ScimError } from '../lib/errors.js';
 import { userLocation } from './mapper.js';
+import { project } from './projection.js';
 import {
   createScimUser,
   deleteScimUser,
@@ -11,24 +12,64 @@ import {
   listScimUsers,
   patchScimUser,
   replaceScimUser,
+  type ListParams,
   type ScimCaller,
 } from './users.service.js';
 
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+const Projection = {
+  attributes: Type.Optional(Type.String({ maxLength: 2000 })),
+  excludedAttributes: Type.Optional(Type.String({ maxLength: 2000 })),
+};
+const ProjectionQuery = Type.Object(Projection);
 const ListQuery = Type.Object({
   filter: Type.Optional(Type.String()),
   startIndex: Type.Optional(Type.String()),
   count: Type.Optional(Type.String()),
-  attributes: Type.Optional(Type.String()),
-  excludedAttributes: Type.Optional(Type.String()),
+  sortBy: Type.Optional(Type.String({ maxLength: 200 })),
+  sortOrder: Type.Optional(Type.String({ maxLength: 20 })),
+  ...Projection,
 });
 
-const integer = (raw: string | undefined, name: string): number | undefined => {
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^-?\d{1,9}$/.test(raw)) throw new ScimError(400, 'invalidValue', `${name} must be an integer.`);
-  return Number(raw);
+const integer = (raw: unknown, name: string): number | undefined => {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const text = typeof raw === 'number' || typeof raw === 'string' ? String(raw) : '';
+  if (!/^-?\d{1,9}$/.test(text)) throw new ScimError(400, 'invalidValue', `${name} must be an integer.`);
+  return Number(text);
 };
+
+const text = (raw: unknown, name: string): string | undefined => {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'string')
+    throw new ScimError(
+      400,
+      name === 'filter' ? 'invalidFilter' : 'invalidValue',
+      `${name} must be a string.`,
+    );
+  return raw;
+};
+
+/** List parameters from a query string or a /.search body, as RFC 7644 §3.4.2 and §3.4.3 name them. */
+function listParams(source: Record<string, unknown>): ListParams {
+  const params: ListParams = {};
+  const startIndex = integer(source.startIndex, 'startIndex');
+  const count = integer(source.count, 'count');
+  if (startIndex !== undefined) params.startIndex = startIndex;
+  if (count !== undefined) params.count = count;
+  for (const key of ['filter', 'sortBy', 'sortOrder'] as const) {
+    const value = text(source[key], key);
+    if (value !== undefined) params[key] = value;
+  }
+  for (const key of ['attributes', 'excludedAttributes'] as const) {
+    const value = source[key];
+    const joined = Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === 'string').join(',')
+      : text(value, key);
+    if (joined !== undefined) params[key] = joined;
+  }
+  return params;
+}
 
 /** SCIM Users (RFC 7644 §3): resources and errors in SCIM's own JSON, with `application/scim+json`. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -36,10 +77,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const c = callerOf(request);
     return { workspaceId: c.workspaceId, actor: c.tokenPrefix, publicUrl: app.config.publicUrl };
   };
-  const send = (reply: FastifyReply, status: number, resource: Record<string, unknown>) => {
+  const send = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    resource: Record<string, unknown>,
+  ) => {
     const meta = resource.meta as { version?: string } | undefined;
     if (meta?.version) void reply.header('etag', meta.version);
-    return reply.status(status).type(SCIM_JSON).send(resource);
+    const q = request.query as { attributes?: string; excludedAttributes?: string };
+    return reply
+      .status(status)
+      .type(SCIM_JSON)
+      .send(project(resource, q.attributes, q.excludedAttributes));
   };
   const config = { scope: 'scim' as const };
   const tags = ['scim'];
@@ -48,69 +98,61 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/scim/v2/Users',
     { config, schema: { tags, summary: 'List or filter users', querystring: ListQuery } },
     async (request, reply) =>
-      reply.type(SCIM_JSON).send(
-        await listScimUsers(app.db, caller(request), {
-          ...(request.query.filter !== undefined ? { filter: request.query.filter } : {}),
-          ...(integer(request.query.startIndex, 'startIndex') !== undefined
-            ? { startIndex: integer(request.query.startIndex, 'startIndex')! }
-            : {}),
-          ...(integer(request.query.count, 'count') !== undefined
-            ? { count: integer(request.query.count, 'count')! }
-            : {}),
-        }),
-      ),
+      reply.type(SCIM_JSON).send(await listScimUsers(app.db, caller(request), listParams(request.query))),
   );
 
   app.post(
     '/scim/v2/Users/.search',
     { config, schema: { tags, summary: 'Search users (POST form of the list)' } },
     async (request, reply) => {
-      const body = (request.body ?? {}) as { filter?: unknown; startIndex?: unknown; count?: unknown };
-      if (body.filter !== undefined && typeof body.filter !== 'string')
-        throw new ScimError(400, 'invalidFilter', 'filter must be a string.');
-      const num = (v: unknown, name: string) =>
-        v === undefined
-          ? undefined
-          : integer(typeof v === 'number' || typeof v === 'string' ? String(v) : 'x', name);
+      const body = request.body ?? {};
+      if (typeof body !== 'object' || Array.isArray(body))
+        throw new ScimError(400, 'invalidSyntax', 'The body must be a SearchRequest object.');
       return reply
         .status(200)
         .type(SCIM_JSON)
-        .send(
-          await listScimUsers(app.db, caller(request), {
-            ...(typeof body.filter === 'string' ? { filter: body.filter } : {}),
-            ...(num(body.startIndex, 'startIndex') !== undefined
-              ? { startIndex: num(body.startIndex, 'startIndex')! }
-              : {}),
-            ...(num(body.count, 'count') !== undefined ? { count: num(body.count, 'count')! } : {}),
-          }),
-        );
+        .send(await listScimUsers(app.db, caller(request), listParams(body as Record<string, unknown>)));
     },
   );
 
   app.post(
     '/scim/v2/Users',
-    { config, schema: { tags, summary: 'Create a user (201 with Location)' } },
+    { config, schema: { tags, summary: 'Create a user (201 with Location)', querystring: ProjectionQuery } },
     async (request, reply) => {
       const resource = await createScimUser(app.db, caller(request), request.body);
       void reply.header('location', userLocation(app.config.publicUrl, resource.id as string));
-      return send(reply, 201, resource);
+      return send(request, reply, 201, resource);
     },
   );
 
   app.get(
     '/scim/v2/Users/:id',
-    { config, schema: { tags, summary: 'Get a user', params: IdParams } },
-    async (request, reply) => send(reply, 200, await getScimUser(app.db, caller(request), request.params.id)),
+    { config, schema: { tags, summary: 'Get a user', params: IdParams, querystring: ProjectionQuery } },
+    async (request, reply) => {
+      const resource = await getScimUser(app.db, caller(request), request.params.id);
+      const version = (resource.meta as { version: string }).version;
+      const none = request.headers['if-none-match'];
+      if (none && none.split(',').some((v) => v.trim() === version || v.trim() === '*')) {
+        return reply.status(304).header('etag', version).send();
+      }
+      return send(request, reply, 200, resource);
+    },
   );
 
   app.put(
     '/scim/v2/Users/:id',
     {
       config,
-      schema: { tags, summary: 'Replace a user (the role is kept when not sent)', params: IdParams },
+      schema: {
+        tags,
+        summary: 'Replace a user (the role is kept when not sent)',
+        params: IdParams,
+        querystring: ProjectionQuery,
+      },
     },
     async (request, reply) =>
       send(
+        request,
         reply,
         200,
         await replaceScimUser(
@@ -125,9 +167,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.patch(
     '/scim/v2/Users/:id',
-    { config, schema: { tags, summary: 'Patch a user (RFC 7644 §3.5.2)', params: IdParams } },
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Patch a user (RFC 7644 §3.5.2)',
+        params: IdParams,
+        querystring: ProjectionQuery,
+      },
+    },
     async (request, reply) =>
       send(
+        request,
         reply,
         200,
         await patchScimUser(

@@ -6,6 +6,8 @@ import { fromScimUser, toScimUser, type ScimUserJson } from './mapper.js';
 import { applyPatch } from './patch.js';
 import { userFilterSql, parseUserFilter } from './filter.js';
 import { LIST_RESPONSE, LOOPIT_USER } from './urns.js';
+import { project } from './projection.js';
+import { userOrderSql } from './sort.js';
 import * as repo from './users.repository.js';
 
 export interface ScimCaller {
@@ -69,19 +71,33 @@ export interface ListParams {
   filter?: string;
   startIndex?: number;
   count?: number;
+  sortBy?: string;
+  sortOrder?: string;
+  attributes?: string;
+  excludedAttributes?: string;
 }
 
 export async function listScimUsers(db: Db, caller: ScimCaller, params: ListParams) {
   const startIndex = Math.max(1, Math.floor(params.startIndex ?? 1));
   const count = Math.min(MAX_RESULTS, Math.max(0, Math.floor(params.count ?? 100)));
   const filter = params.filter ? userFilterSql(parseUserFilter(params.filter), { alias: 'u' }) : undefined;
-  const { rows, total } = await repo.listScimUsers(db, caller.workspaceId, filter, startIndex - 1, count);
+  const order = userOrderSql(params.sortBy, params.sortOrder);
+  const { rows, total } = await repo.listScimUsers(
+    db,
+    caller.workspaceId,
+    filter,
+    startIndex - 1,
+    count,
+    order,
+  );
   return {
     schemas: [LIST_RESPONSE],
     totalResults: total,
     itemsPerPage: rows.length,
     startIndex,
-    Resources: rows.map((r) => toScimUser(r, caller.publicUrl)),
+    Resources: rows.map((r) =>
+      project(toScimUser(r, caller.publicUrl), params.attributes, params.excludedAttributes),
+    ),
   };
 }
 

@@ -1,0 +1,38 @@
+import { sql, type RawBuilder } from 'kysely';
+import { ScimError } from '../lib/errors.js';
+import { CORE_USER } from './urns.js';
+
+// Sortable attributes and the column each sorts by; the id breaks ties so pages are stable.
+const SORTABLE: Record<string, RawBuilder<unknown>> = {
+  id: sql`u.id`,
+  username: sql`u.user_name_key`,
+  externalid: sql`u.external_id`,
+  displayname: sql`lower(coalesce(u.display_name, concat_ws(' ', u.given_name, u.family_name)))`,
+  'name.givenname': sql`lower(u.given_name)`,
+  'name.familyname': sql`lower(u.family_name)`,
+  'name.formatted': sql`lower(coalesce(u.display_name, concat_ws(' ', u.given_name, u.family_name)))`,
+  emails: sql`u.email_key`,
+  'emails.value': sql`u.email_key`,
+  active: sql`(u.status <> 'deactivated')`,
+  'meta.created': sql`u.created_at`,
+  'meta.lastmodified': sql`u.updated_at`,
+};
+
+/** ORDER BY for sortBy/sortOrder (RFC 7644 §3.4.2.3); creation order when no sortBy is given. */
+export function userOrderSql(sortBy: string | undefined, sortOrder: string | undefined): RawBuilder<unknown> {
+  const descending = sortOrder !== undefined && /^descending$/i.test(sortOrder);
+  if (sortOrder !== undefined && !/^(a|de)scending$/i.test(sortOrder)) {
+    throw new ScimError(400, 'invalidValue', 'sortOrder must be ascending or descending.');
+  }
+  if (!sortBy) return descending ? sql`u.id desc` : sql`u.id`;
+  let key = sortBy.trim().toLowerCase();
+  if (key.startsWith(`${CORE_USER.toLowerCase()}:`)) key = key.slice(CORE_USER.length + 1);
+  const column = SORTABLE[key];
+  if (!column)
+    throw new ScimError(
+      400,
+      'invalidValue',
+      `Sorting by '${sortBy}' is not supported; sort by ${Object.keys(SORTABLE).join(', ')}.`,
+    );
+  return descending ? sql`${column} desc nulls last, u.id desc` : sql`${column} asc nulls last, u.id`;
+}
