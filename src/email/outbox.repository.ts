@@ -31,6 +31,11 @@ const LOOKAHEAD = 200;
  * an e-mail whose link could only fail is not worth sending. Rows another drain holds are skipped.
  */
 export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number): Promise<OutboxMessage[]> {
+  if (!db.isTransaction) return db.transaction().execute((tx) => claimSlice(tx, workspaceId, limit));
+  // During a bulk import the statistics lag far behind a fast-growing outbox: the planner then picks a
+  // bitmap scan and sorts every queued row of the workspace to take the first few hundred. The ordered
+  // walk of the partial index stops after `limit` rows whatever the statistics say.
+  await sql`set local enable_bitmapscan = off`.execute(db);
   const { rows } = await sql<OutboxMessage>`
     with candidates as (
       select i.id, u.email, u.display_name, u.given_name, u.family_name,
