@@ -77,10 +77,21 @@ const FIELDS: (keyof UserState)[] = [
   'attributes',
 ];
 
+/** JSON with object keys sorted: jsonb hands objects back with its own key order. */
+function stable(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
+
 function diff(before: UserState, after: UserState): Record<string, Change> {
   const out: Record<string, Change> = {};
   for (const f of FIELDS) {
-    if (JSON.stringify(before[f]) !== JSON.stringify(after[f])) out[f] = { from: before[f], to: after[f] };
+    if (stable(before[f]) !== stable(after[f])) out[f] = { from: before[f], to: after[f] };
   }
   return out;
 }

@@ -23,6 +23,10 @@ export interface ScimUserRow {
 
 export type ScimUserJson = Record<string, unknown>;
 
+/** Name parts without a column of their own, kept in `attributes` under this key. */
+const NAME_PARTS = ['middleName', 'honorificPrefix', 'honorificSuffix'] as const;
+const NAME_KEY = 'name';
+
 /** Core attributes kept as given in the `attributes` column (the others have columns of their own). */
 const STORED = [
   'nickName',
@@ -53,6 +57,7 @@ export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
     name: {
       ...(row.given_name ? { givenName: row.given_name } : {}),
       ...(row.family_name ? { familyName: row.family_name } : {}),
+      ...(isObject(row.attributes[NAME_KEY]) ? (row.attributes[NAME_KEY]) : {}),
       ...(formatted ? { formatted } : {}),
     },
     ...(formatted ? { displayName: row.display_name ?? formatted } : {}),
@@ -148,6 +153,12 @@ export function fromScimUser(body: unknown, key: string): ProvisionItem {
     const v = get(body, k);
     if (v !== undefined && v !== null) attributes[k] = v;
   }
+  const parts: Record<string, string> = {};
+  for (const k of NAME_PARTS) {
+    const v = optionalString(get(nameObj, k), `name.${k}`);
+    if (v) parts[k] = v;
+  }
+  if (Object.keys(parts).length > 0) attributes[NAME_KEY] = parts;
   const enterprise = get(body, ENTERPRISE_USER);
   if (isObject(enterprise)) attributes[ENTERPRISE_USER] = enterprise;
   const active = parseBoolean(get(body, 'active'), 'active');

@@ -47,7 +47,7 @@ export function project(resource: Json, attributes?: string, excluded?: string):
         continue;
       }
       const sk = keyOf(value as Json, sub);
-      if (sk) out[key] = { ...((out[key]) ?? {}), [sk]: (value as Json)[sk] };
+      if (sk) out[key] = { ...(out[key] ?? {}), [sk]: (value as Json)[sk] };
     }
     return out;
   }

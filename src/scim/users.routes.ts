@@ -198,7 +198,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: { tags, summary: 'Delete a user (404 afterwards; userName free again)', params: IdParams },
     },
     async (request, reply) => {
-      await deleteScimUser(app.db, caller(request), request.params.id);
+      await deleteScimUser(app.db, caller(request), request.params.id, request.headers['if-match']);
       return reply.status(204).send();
     },
   );

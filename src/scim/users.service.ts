@@ -107,9 +107,17 @@ export async function createScimUser(db: Db, caller: ScimCaller, body: unknown):
   return getScimUser(db, caller, result.userId);
 }
 
+/** If-Match: the version it names; '*' or no header: none; anything else can never match (412). */
 const versionOf = (ifMatch: string | undefined): number | undefined => {
-  const m = ifMatch ? /^(?:W\/)?"(\d+)"$/.exec(ifMatch.trim()) : null;
-  return m ? Number(m[1]) : undefined;
+  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
+  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(ifMatch.trim());
+  if (!m)
+    throw new ScimError(
+      412,
+      undefined,
+      `If-Match ${ifMatch} names no version of this user; read it again and send its ETag.`,
+    );
+  return Number(m[1]);
 };
 
 /** PUT: a true replace; attributes not sent are cleared, except the role, which is kept. */
@@ -149,8 +157,8 @@ export async function patchScimUser(
   const before = (current[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
   const after = (next[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
   if (after.role === before.role) delete item.role;
-  if (after.location === before.location) delete item.location;
-  else if (after.location === undefined) item.location = null;
+  // A replace clears what it is not given, so an untouched location is sent as it is.
+  item.location = after.location ?? null;
   const expected = versionOf(ifMatch);
   const result = await write(
     db,
@@ -162,8 +170,24 @@ export async function patchScimUser(
   return getScimUser(db, caller, id);
 }
 
-export async function deleteScimUser(db: Db, caller: ScimCaller, id: string): Promise<void> {
+export async function deleteScimUser(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  ifMatch?: string,
+): Promise<void> {
   await getScimUser(db, caller, id);
-  const result = await write(db, caller, { key: 'scim', userId: id, op: 'delete' }, 'upsert');
+  const expected = versionOf(ifMatch);
+  const result = await write(
+    db,
+    caller,
+    {
+      key: 'scim',
+      userId: id,
+      op: 'delete',
+      ...(expected !== undefined ? { expectedVersion: expected } : {}),
+    },
+    'upsert',
+  );
   if (result.status !== 'deleted') raise(result, id);
 }
