@@ -57,7 +57,7 @@ export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
     name: {
       ...(row.given_name ? { givenName: row.given_name } : {}),
       ...(row.family_name ? { familyName: row.family_name } : {}),
-      ...(isObject(row.attributes[NAME_KEY]) ? (row.attributes[NAME_KEY]) : {}),
+      ...(isObject(row.attributes[NAME_KEY]) ? row.attributes[NAME_KEY] : {}),
       ...(formatted ? { formatted } : {}),
     },
     ...(formatted ? { displayName: row.display_name ?? formatted } : {}),
