@@ -74,7 +74,7 @@ describe('GET /scim/v2/ServiceProviderConfig', () => {
       bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 2097152 },
       filter: { supported: true, maxResults: 1000 },
       changePassword: { supported: false },
-      sort: { supported: false },
+      sort: { supported: true },
       etag: { supported: true },
       authenticationSchemes: [
         expect.objectContaining({ type: 'oauthbearertoken', name: 'OAuth Bearer Token', primary: true }),
@@ -166,6 +166,9 @@ describe('GET /scim/v2/Schemas', () => {
       'formatted',
       'familyName',
       'givenName',
+      'middleName',
+      'honorificPrefix',
+      'honorificSuffix',
     ]);
     expect(attr('emails')).toMatchObject({ type: 'complex', multiValued: true });
     expect(attr('emails').subAttributes.map((s: any) => s.name)).toEqual(['value', 'type', 'primary']);
