@@ -1,0 +1,70 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+
+const FIRST = [
+  'Ada',
+  'Bruno',
+  'Chloé',
+  'Dmitri',
+  'Eun-ji',
+  'Farah',
+  'Gustav',
+  'Hana',
+  'Ines',
+  'José',
+  'Kofi',
+];
+const LAST = ['Lovelace', 'Okafor', 'Müller', "O'Brien", 'Nakamura', 'Silva', 'Kowalski', 'Haddad', 'Lee'];
+
+/** Row i (1-based) of every benchmark file: unique e-mail, names, role (1 in 20 Admin), location. */
+export function benchRow(i: number): {
+  email: string;
+  first: string;
+  last: string;
+  role: string;
+  location: string;
+} {
+  return {
+    email: `user${i}@bench.example.com`,
+    first: FIRST[i % FIRST.length]!,
+    last: LAST[(i * 7) % LAST.length]!,
+    role: i % 20 === 0 ? 'Admin' : 'Member',
+    location: i % 10 === 0 ? '' : 'London',
+  };
+}
+
+const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+
+async function write(out: WriteStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+async function close(out: WriteStream): Promise<void> {
+  out.end();
+  await once(out, 'finish');
+}
+
+/**
+ * Streams the service's input file (Email, First Name, Last Name, Role, Location) to `file`, and, when
+ * `floorFile` is given, the same rows as (email, name) for the raw COPY floor. Never holds the file.
+ */
+export async function writeBenchFiles(file: string, rows: number, floorFile?: string): Promise<void> {
+  const out = createWriteStream(file);
+  const floor = floorFile ? createWriteStream(floorFile) : undefined;
+  await write(out, 'Email,First Name,Last Name,Role,Location\n');
+  if (floor) await write(floor, 'email,name\n');
+  const CHUNK = 2_000;
+  for (let start = 1; start <= rows; start += CHUNK) {
+    let text = '';
+    let floorText = '';
+    for (let i = start; i < Math.min(start + CHUNK, rows + 1); i += 1) {
+      const r = benchRow(i);
+      text += `${r.email},${r.first},${r.last},${r.role},${r.location}\n`;
+      if (floor) floorText += `${r.email},${quote(`${r.first} ${r.last}`)}\n`;
+    }
+    await write(out, text);
+    if (floor) await write(floor, floorText);
+  }
+  await close(out);
+  if (floor) await close(floor);
+}
