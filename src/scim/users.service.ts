@@ -120,6 +120,25 @@ const versionOf = (ifMatch: string | undefined): number | undefined => {
   return Number(m[1]);
 };
 
+/** Writes a replace of the user, honouring If-Match, and answers the resource as it now stands. */
+async function writeReplace(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  item: ProvisionItem,
+  ifMatch?: string,
+): Promise<ScimUserJson> {
+  const expected = versionOf(ifMatch);
+  const result = await write(
+    db,
+    caller,
+    { ...item, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
+    'upsert',
+  );
+  if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
+  return getScimUser(db, caller, id);
+}
+
 /** PUT: a true replace; attributes not sent are cleared, except the role, which is kept. */
 export async function replaceScimUser(
   db: Db,
@@ -131,15 +150,7 @@ export async function replaceScimUser(
   await getScimUser(db, caller, id);
   const item: ProvisionItem = { ...fromScimUser(body, 'scim'), userId: id, op: 'replace' };
   if (item.location === undefined) item.location = null;
-  const expected = versionOf(ifMatch);
-  const result = await write(
-    db,
-    caller,
-    { ...item, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
-    'upsert',
-  );
-  if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
-  return getScimUser(db, caller, id);
+  return writeReplace(db, caller, id, item, ifMatch);
 }
 
 /** PATCH: applied to the current resource (atomically), then written as a replace. */
@@ -159,15 +170,7 @@ export async function patchScimUser(
   if (after.role === before.role) delete item.role;
   // A replace clears what it is not given, so an untouched location is sent as it is.
   item.location = after.location ?? null;
-  const expected = versionOf(ifMatch);
-  const result = await write(
-    db,
-    caller,
-    { ...item, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
-    'upsert',
-  );
-  if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
-  return getScimUser(db, caller, id);
+  return writeReplace(db, caller, id, item, ifMatch);
 }
 
 export async function deleteScimUser(
