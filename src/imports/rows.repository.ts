@@ -158,6 +158,8 @@ export async function writeRowResults(
                   ${col('error_code')}::text[], ${col('error_message')}::text[], ${col('user_id')}::uuid[])
         as v(idx, status, invitation, invitation_id, error_code, error_message, user_id)
       where r.workspace_id = ${workspaceId} and r.import_id = ${importId} and r.idx = v.idx and r.status = 'pending'
+        -- Bounded to the batch's idx range so the planner never hashes every pending row of a large import.
+        and r.idx between ${Math.min(...results.map((r) => r.idx))} and ${Math.max(...results.map((r) => r.idx))}
       returning 1
     )
     select count(*)::int as n from w`.execute(db);

@@ -12,32 +12,25 @@ export interface InvitationForAccept {
   email: string;
 }
 
-/** The invitation with this token hash and its user, both locked. */
-export async function lockInvitationByHash(
+/** The invitation with this token hash and its user; `lock` takes both FOR UPDATE (acceptance). */
+async function invitationByHash(
   db: DbOrTx,
   hash: Buffer,
+  lock: boolean,
 ): Promise<InvitationForAccept | undefined> {
   const { rows } = await sql<InvitationForAccept>`
     select i.workspace_id, i.id, i.user_id, i.status, i.expires_at, u.status as user_status,
            (u.deleted_at is not null) as user_deleted, u.email
     from invitations i join users u on u.workspace_id = i.workspace_id and u.id = i.user_id
     where i.token_hash = ${hash}
-    for update of i, u`.execute(db);
+    ${lock ? sql`for update of i, u` : sql``}`.execute(db);
   return rows[0];
 }
 
+export const lockInvitationByHash = (db: DbOrTx, hash: Buffer) => invitationByHash(db, hash, true);
+
 /** Non-locking peek for the acceptance page, which must never accept. */
-export async function findInvitationByHash(
-  db: DbOrTx,
-  hash: Buffer,
-): Promise<InvitationForAccept | undefined> {
-  const { rows } = await sql<InvitationForAccept>`
-    select i.workspace_id, i.id, i.user_id, i.status, i.expires_at, u.status as user_status,
-           (u.deleted_at is not null) as user_deleted, u.email
-    from invitations i join users u on u.workspace_id = i.workspace_id and u.id = i.user_id
-    where i.token_hash = ${hash}`.execute(db);
-  return rows[0];
-}
+export const findInvitationByHash = (db: DbOrTx, hash: Buffer) => invitationByHash(db, hash, false);
 
 export async function markAccepted(
   db: DbOrTx,
