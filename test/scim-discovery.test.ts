@@ -10,6 +10,7 @@ import { makeToken, makeWorkspace } from './support/factories.js';
 const BASE = 'https://provision.example.com';
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const LOOPIT = 'urn:ietf:params:scim:schemas:extension:loopit:2.0:User';
 const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -91,14 +92,14 @@ describe('GET /scim/v2/ServiceProviderConfig', () => {
 });
 
 describe('GET /scim/v2/ResourceTypes', () => {
-  it('lists User (with its two extensions) and nothing that does not exist yet', async () => {
+  it('lists User (with its two extensions) and Group, and nothing that does not exist', async () => {
     const res = await get('/scim/v2/ResourceTypes');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe(SCIM_JSON);
     expect(res.body).toEqual({
       schemas: [LIST],
-      totalResults: 1,
-      itemsPerPage: 1,
+      totalResults: 2,
+      itemsPerPage: 2,
       startIndex: 1,
       Resources: [
         {
@@ -114,32 +115,45 @@ describe('GET /scim/v2/ResourceTypes', () => {
           ],
           meta: { resourceType: 'ResourceType', location: `${BASE}/scim/v2/ResourceTypes/User` },
         },
+        {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:ResourceType'],
+          id: 'Group',
+          name: 'Group',
+          endpoint: '/Groups',
+          description: 'Group (a Loopit role)',
+          schema: CORE_GROUP,
+          schemaExtensions: [],
+          meta: { resourceType: 'ResourceType', location: `${BASE}/scim/v2/ResourceTypes/Group` },
+        },
       ],
     });
   });
 
-  it('returns one resource type by id, ignoring case, and 404 in the SCIM envelope for Group', async () => {
+  it('returns one resource type by id, ignoring case, and 404 in the SCIM envelope for one it lacks', async () => {
     const user = await get('/scim/v2/ResourceTypes/user');
     expect(user.status).toBe(200);
     expect(user.body).toMatchObject({ id: 'User', meta: { location: `${BASE}/scim/v2/ResourceTypes/User` } });
-    const group = await get('/scim/v2/ResourceTypes/Group');
-    expect(group.status).toBe(404);
-    expect(group.headers['content-type']).toBe(SCIM_JSON);
-    expect(group.body).toEqual({
+    const group = await get('/scim/v2/ResourceTypes/GROUP');
+    expect(group.status).toBe(200);
+    expect(group.body).toMatchObject({ id: 'Group', endpoint: '/Groups' });
+    const other = await get('/scim/v2/ResourceTypes/Device');
+    expect(other.status).toBe(404);
+    expect(other.headers['content-type']).toBe(SCIM_JSON);
+    expect(other.body).toEqual({
       schemas: [ERROR],
       status: '404',
-      detail: expect.stringContaining("No resource type 'Group'"),
+      detail: expect.stringContaining("No resource type 'Device'"),
     });
   });
 });
 
 describe('GET /scim/v2/Schemas', () => {
-  it('lists core User, EnterpriseUser and the Loopit extension, in full', async () => {
+  it('lists core User, EnterpriseUser, the Loopit extension and core Group, in full', async () => {
     const res = await get('/scim/v2/Schemas');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe(SCIM_JSON);
-    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 3, itemsPerPage: 3, startIndex: 1 });
-    expect(res.body.Resources.map((s: any) => s.id)).toEqual([CORE_USER, ENTERPRISE, LOOPIT]);
+    expect(res.body).toMatchObject({ schemas: [LIST], totalResults: 4, itemsPerPage: 4, startIndex: 1 });
+    expect(res.body.Resources.map((s: any) => s.id)).toEqual([CORE_USER, ENTERPRISE, LOOPIT, CORE_GROUP]);
     for (const schema of res.body.Resources) {
       expect(schema.schemas).toEqual(['urn:ietf:params:scim:schemas:core:2.0:Schema']);
       expect(schema.meta).toEqual({
@@ -198,8 +212,21 @@ describe('GET /scim/v2/Schemas', () => {
     ]);
   });
 
-  it('answers 404 for a schema it does not have (Group comes later)', async () => {
-    const res = await get('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group');
+  it('describes the Group attributes: displayName required and unique, members of users', async () => {
+    const { body } = await get(`/scim/v2/Schemas/${CORE_GROUP}`);
+    const attr = (name: string) => body.attributes.find((a: any) => a.name === name);
+    expect(attr('displayName')).toMatchObject({ type: 'string', required: true, uniqueness: 'server' });
+    expect(attr('members')).toMatchObject({ type: 'complex', multiValued: true });
+    expect(attr('members').subAttributes.map((s: any) => s.name)).toEqual([
+      'value',
+      '$ref',
+      'display',
+      'type',
+    ]);
+  });
+
+  it('answers 404 for a schema it does not have', async () => {
+    const res = await get('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:Device');
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ schemas: [ERROR], status: '404' });
   });

@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { provision } from '../src/provisioning/engine.js';
 import { call, useTestContext, type Call } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
+import { fill, loadFlow, replaySender, type Method, type Replay, type Vars } from './support/scim-replay.js';
 
 /*
  * What Okta and Microsoft Entra ID send over a user's lifecycle, replayed request by request from
@@ -14,6 +13,7 @@ import { makeToken, makeWorkspace } from './support/factories.js';
 const PUBLIC_URL = 'https://provision.example.com';
 const BASE = `${PUBLIC_URL}/scim/v2`;
 const ctx = useTestContext({ PUBLIC_URL });
+const send = replaySender(() => ctx.app, BASE);
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -23,111 +23,6 @@ const LIST = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 const SEARCH = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const SCIM_JSON = /^application\/scim\+json/;
-
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/** One request of a vendor's flow, as stored in fixtures/scim/<vendor>/NN-name.json. */
-interface Step {
-  method: Method;
-  /** Relative to the SCIM base URL; placeholders in it are filled URL-encoded. */
-  path: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  expect: { status: number; headers?: Record<string, string>; body?: Record<string, unknown> };
-}
-
-type Vars = Record<string, string>;
-
-const FIXTURES = fileURLToPath(new URL('../fixtures/scim/', import.meta.url));
-
-function loadFlow(vendor: 'okta' | 'entra'): { file: string; step: Step }[] {
-  const dir = `${FIXTURES}${vendor}/`;
-  return readdirSync(dir)
-    .filter((file) => /^\d{2}-[\w-]+\.json$/.test(file))
-    .sort()
-    .map((file) => ({ file, step: JSON.parse(readFileSync(`${dir}${file}`, 'utf8')) as Step }));
-}
-
-/** Replaces {{name}} in every string of a fixture value; a placeholder without a value is an error. */
-function fill<T>(value: T, vars: Vars, encode = false): T {
-  if (typeof value === 'string') {
-    return value.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
-      const v = vars[name];
-      if (v === undefined) throw new Error(`no value for {{${name}}}`);
-      return encode ? encodeURIComponent(v) : v;
-    }) as T;
-  }
-  if (Array.isArray(value)) return value.map((v: unknown) => fill(v, vars, encode)) as T;
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, vars, encode)])) as T;
-  }
-  return value;
-}
-
-const lowerKeys = (headers: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-
-const versionNumber = (etag: string): number => Number(/^W\/"(\d+)"$/.exec(etag)?.[1] ?? NaN);
-
-interface Replay {
-  token: string;
-  vars: Vars;
-  /** After a 201 from this file, the new resource's id is stored under this placeholder name. */
-  captures: Record<string, string>;
-  /** The last meta.version seen per resource id. */
-  versions: Map<string, number>;
-}
-
-/** Sends one fixture request and checks what every SCIM response must satisfy, then the step's expect. */
-async function send(replay: Replay, file: string, step: Step): Promise<Call> {
-  const { vars, versions } = replay;
-  const path = fill(step.path, vars, true);
-  const res = await call(ctx.app, step.method, `/scim/v2${path}`, {
-    token: replay.token,
-    headers: lowerKeys(fill(step.headers ?? {}, vars)),
-    ...(step.body !== undefined ? { body: fill(step.body, vars) } : {}),
-  });
-  const where = `${file} (${step.method} ${path}) answered ${res.status} ${JSON.stringify(res.body)}`;
-  expect(res.status, where).toBe(step.expect.status);
-  const capture = replay.captures[file];
-  if (capture && res.status === 201) vars[capture] = res.body.id as string;
-
-  if (res.status === 204) {
-    expect(res.body, where).toBeFalsy();
-  } else {
-    expect(res.headers['content-type'], where).toMatch(SCIM_JSON);
-  }
-  if (res.status === 201) {
-    expect(res.headers.location, where).toBe(`${BASE}/Users/${res.body.id}`);
-    expect(res.body.meta.location, where).toBe(res.headers.location);
-  }
-  if (res.status >= 400) {
-    expect(res.body, where).toMatchObject({ schemas: [ERROR], status: String(res.status) });
-    expect(res.body.detail, where).toEqual(expect.any(String));
-  }
-  if (res.status === 409) expect(res.body.scimType, where).toBe('uniqueness');
-  if (res.status < 300 && res.body?.schemas?.includes(LIST)) {
-    expect(res.body.itemsPerPage, where).toBe(res.body.Resources.length);
-  }
-  const version = res.body?.meta?.version as string | undefined;
-  if (res.status < 300 && version) {
-    expect(res.headers.etag, where).toBe(version);
-    const n = versionNumber(version);
-    const before = versions.get(res.body.id as string);
-    if (step.method === 'PUT' || step.method === 'PATCH') expect(n, where).toBeGreaterThan(before ?? 0);
-    else if (before !== undefined) expect(n, where).toBe(before);
-    versions.set(res.body.id as string, n);
-  }
-  if (res.status < 300 && res.body?.id) {
-    expect(res.body.schemas, where).toContain(CORE);
-    expect(res.body, where).not.toHaveProperty('password');
-  }
-  for (const [name, value] of Object.entries(fill(step.expect.headers ?? {}, vars))) {
-    expect(res.headers[name.toLowerCase()], where).toBe(value);
-  }
-  if (step.expect.body) expect(res.body, where).toMatchObject(fill(step.expect.body, vars));
-  return res;
-}
 
 interface Workspace {
   workspaceId: string;

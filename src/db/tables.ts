@@ -27,6 +27,10 @@ export interface RoleTable {
   name: string;
   name_key: string;
   rank: Generated<number>;
+  /** The SCIM group's ETag: bumped by a rename or a membership change. */
+  version: Generated<number>;
+  /** The identity provider's id for the group (SCIM externalId). */
+  external_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

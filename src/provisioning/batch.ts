@@ -1,5 +1,6 @@
 import type { DbOrTx } from '../db/index.js';
 import { newId } from '../lib/ids.js';
+import { recomputeEffectiveRoles, removeFromAllGroups } from './groups.repository.js';
 import { invitationToken, tokenHash } from './invitation-tokens.js';
 import { engineSettings, locationsByKeys, rolesByKeys, someNames, type Named } from './lookup.repository.js';
 import { Claims, decide, type Decision, type PlanContext } from './plan.js';
@@ -144,7 +145,19 @@ export async function runBatch(
     workspaceId,
     updates.map((d) => d.next!),
   );
+  // A membership change that committed while this batch waited for its locks is not in has_groups:
+  // the effective role of users whose direct role changed is recomputed from their groups.
+  await recomputeEffectiveRoles(
+    db,
+    workspaceId,
+    updates.filter((d) => d.changes?.direct_role_id).map((d) => d.next!.id),
+  );
   await users.softDeleteUsers(
+    db,
+    workspaceId,
+    deletes.map((d) => d.previous!.id),
+  );
+  await removeFromAllGroups(
     db,
     workspaceId,
     deletes.map((d) => d.previous!.id),

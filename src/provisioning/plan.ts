@@ -283,18 +283,25 @@ function decideExisting(ctx: PlanContext, claims: Claims, r: Resolved, existing:
     if (item.managedBy !== undefined) next.managed_by = item.managedBy;
     const role = lookupRole(ctx, r);
     if (role.error) return role.error;
-    if (role.id !== undefined && role.id !== existing.direct_role_id) {
-      if (existing.has_groups) {
-        return fail(
-          item.key,
-          'role_managed_by_identity_provider',
-          "This user's role comes from identity-provider groups; change the groups instead.",
-          'role',
-          existing.id,
-        );
+    if (role.id !== undefined) {
+      if (existing.has_groups && ctx.opts.source !== 'scim') {
+        // Groups decide this user's role: REST and CSV may only send the role it already has.
+        if (role.id !== existing.role_id) {
+          return fail(
+            item.key,
+            'role_managed_by_identity_provider',
+            "This user's role comes from identity-provider groups; change the user's groups in the identity provider instead.",
+            'role',
+            existing.id,
+          );
+        }
+      } else if (existing.has_groups) {
+        // The identity provider may set the direct role; its groups still decide the effective one.
+        next.direct_role_id = role.id;
+      } else if (role.id !== existing.direct_role_id) {
+        next.direct_role_id = role.id;
+        next.role_id = role.id;
       }
-      next.direct_role_id = role.id;
-      next.role_id = role.id; // group-derived roles (SCIM Groups) take precedence once memberships exist
     }
     const location = lookupLocation(ctx, r);
     if (location.error) return location.error;

@@ -1,16 +1,27 @@
 import { ScimError } from '../lib/errors.js';
-import { CORE_USER, ENTERPRISE_USER, LOOPIT_USER, SCHEMAS, type ScimAttribute } from './schemas.js';
+import {
+  CORE_GROUP,
+  CORE_USER,
+  ENTERPRISE_USER,
+  GROUP_SCHEMA,
+  LOOPIT_USER,
+  USER_SCHEMAS,
+  type ScimAttribute,
+  type ScimSchema,
+} from './schemas.js';
 
 /**
- * Which user attributes a filter may name, where each is stored, and its type and caseExact as the
+ * Which attributes of a User or a Group a filter may name, where each is stored, and its type and caseExact as the
  * schemas say. Names are matched ignoring case, with or without their schema URN; extension
  * attributes may also be named bare when no core attribute has the name.
  */
 
-export type Collection = 'emails' | 'phoneNumbers' | 'addresses';
+export type Collection = 'emails' | 'phoneNumbers' | 'addresses' | 'members';
 
 export type Storage =
   | { kind: 'userName' }
+  /** A group's displayName: the role's name, compared through its key. */
+  | { kind: 'groupName' }
   | { kind: 'id' }
   | { kind: 'active' }
   | { kind: 'time'; column: 'created_at' | 'updated_at' }
@@ -34,6 +45,7 @@ export interface FilterAttribute {
 }
 
 const COLLECTIONS: readonly Collection[] = ['emails', 'phoneNumbers', 'addresses'];
+const GROUP_COLUMNS = ['externalId'];
 const JSON_CORE = ['nickName', 'profileUrl', 'title', 'userType', 'preferredLanguage', 'locale', 'timezone'];
 const JSON_ENTERPRISE = ['employeeNumber', 'costCenter', 'organization', 'division', 'department'];
 
@@ -66,6 +78,12 @@ function storageOf(schema: string, path: string): Storage | undefined {
       return { kind: 'json', path: [ENTERPRISE_USER, 'manager', sub] };
     return undefined;
   }
+  if (schema === CORE_GROUP) {
+    if (name === 'members') return { kind: 'element', collection: 'members', key: sub ?? 'value' };
+    if (path === 'displayName') return { kind: 'groupName' };
+    if (GROUP_COLUMNS.includes(path)) return { kind: 'column', column: 'external_id' };
+    return undefined;
+  }
   if (schema === LOOPIT_USER) {
     if (path === 'role') return { kind: 'named', table: 'roles', column: 'role_id' };
     if (path === 'location') return { kind: 'named', table: 'locations', column: 'location_id' };
@@ -76,67 +94,85 @@ function storageOf(schema: string, path: string): Storage | undefined {
 const typeOf = (a: ScimAttribute): FilterType =>
   a.type === 'boolean' || a.type === 'dateTime' || a.type === 'complex' ? a.type : 'string';
 
-// Keys are lower case: the qualified name always, the bare name unless taken (core comes first).
-const ATTRIBUTES = new Map<string, FilterAttribute>();
-// The filterable sub-attributes of each complex attribute, for the message when one is named alone.
-const SUBS = new Map<string, string[]>();
+/** The attributes of one resource type a filter may name. */
+export class Catalog {
+  // Keys are lower case: the qualified name always, the bare name unless taken (core comes first).
+  private readonly attributes = new Map<string, FilterAttribute>();
+  // The filterable sub-attributes of each complex attribute, for the message when one is named alone.
+  readonly subs = new Map<string, string[]>();
 
-function add(schema: string, path: string, entry: FilterAttribute): void {
-  ATTRIBUTES.set(`${schema}:${path}`.toLowerCase(), entry);
-  if (!ATTRIBUTES.has(path.toLowerCase())) ATTRIBUTES.set(path.toLowerCase(), entry);
-}
-
-for (const schema of SCHEMAS) {
-  const prefix = schema.id === CORE_USER ? '' : `${schema.id}:`;
-  for (const a of schema.attributes) {
-    const storage = storageOf(schema.id, a.name);
-    const multi = a.multiValued && storage?.kind === 'element';
-    add(schema.id, a.name, {
-      path: `${prefix}${a.name}`,
-      // A multi-valued attribute named alone stands for its value sub-attribute (a string).
-      type: multi ? 'string' : typeOf(a),
-      caseExact: a.caseExact,
-      ...(storage ? { storage } : {}),
-      ...(multi ? { collection: a.name as Collection } : {}),
-    });
-    for (const s of a.subAttributes ?? []) {
-      const path = `${a.name}.${s.name}`;
-      const subStorage = storageOf(schema.id, path);
-      if (subStorage)
-        SUBS.set(`${prefix}${a.name}`, [...(SUBS.get(`${prefix}${a.name}`) ?? []), `${prefix}${path}`]);
-      add(schema.id, path, {
-        path: `${prefix}${path}`,
-        type: typeOf(s),
-        caseExact: s.caseExact,
-        ...(subStorage ? { storage: subStorage } : {}),
-      });
+  constructor(
+    readonly resource: 'User' | 'Group',
+    schemas: readonly ScimSchema[],
+  ) {
+    const core = schemas[0]!.id;
+    for (const schema of schemas) {
+      const prefix = schema.id === core ? '' : `${schema.id}:`;
+      for (const a of schema.attributes) {
+        const storage = storageOf(schema.id, a.name);
+        const multi = a.multiValued && storage?.kind === 'element';
+        this.add(schema.id, a.name, {
+          path: `${prefix}${a.name}`,
+          // A multi-valued attribute named alone stands for its value sub-attribute (a string).
+          type: multi ? 'string' : typeOf(a),
+          caseExact: a.caseExact,
+          ...(storage ? { storage } : {}),
+          ...(multi ? { collection: a.name as Collection } : {}),
+        });
+        for (const s of a.subAttributes ?? []) {
+          const path = `${a.name}.${s.name}`;
+          const subStorage = storageOf(schema.id, path);
+          const owner = `${prefix}${a.name}`;
+          if (subStorage) this.subs.set(owner, [...(this.subs.get(owner) ?? []), `${prefix}${path}`]);
+          this.add(schema.id, path, {
+            path: `${prefix}${path}`,
+            type: typeOf(s),
+            caseExact: s.caseExact,
+            ...(subStorage ? { storage: subStorage } : {}),
+          });
+        }
+      }
     }
+    // Common attributes (RFC 7643 §3.1) belong to no schema's attribute list.
+    this.add(core, 'id', { path: 'id', type: 'string', caseExact: true, storage: { kind: 'id' } });
+    this.add(core, 'meta.created', {
+      path: 'meta.created',
+      type: 'dateTime',
+      caseExact: false,
+      storage: { kind: 'time', column: 'created_at' },
+    });
+    this.add(core, 'meta.lastModified', {
+      path: 'meta.lastModified',
+      type: 'dateTime',
+      caseExact: false,
+      storage: { kind: 'time', column: 'updated_at' },
+    });
+  }
+
+  private add(schema: string, path: string, entry: FilterAttribute): void {
+    this.attributes.set(`${schema}:${path}`.toLowerCase(), entry);
+    if (!this.attributes.has(path.toLowerCase())) this.attributes.set(path.toLowerCase(), entry);
+  }
+
+  get(raw: string): FilterAttribute | undefined {
+    return this.attributes.get(raw.toLowerCase());
+  }
+
+  unknown(raw: string): ScimError {
+    return invalidFilter(
+      `Unknown attribute '${raw}' in filter; see /scim/v2/Schemas for the attributes of a ${this.resource}.`,
+    );
   }
 }
-// Common attributes (RFC 7643 §3.1) belong to no schema's attribute list.
-add(CORE_USER, 'id', { path: 'id', type: 'string', caseExact: true, storage: { kind: 'id' } });
-add(CORE_USER, 'meta.created', {
-  path: 'meta.created',
-  type: 'dateTime',
-  caseExact: false,
-  storage: { kind: 'time', column: 'created_at' },
-});
-add(CORE_USER, 'meta.lastModified', {
-  path: 'meta.lastModified',
-  type: 'dateTime',
-  caseExact: false,
-  storage: { kind: 'time', column: 'updated_at' },
-});
+
+export const USER_CATALOG = new Catalog('User', USER_SCHEMAS);
+export const GROUP_CATALOG = new Catalog('Group', [GROUP_SCHEMA]);
 
 export const invalidFilter = (detail: string): ScimError => new ScimError(400, 'invalidFilter', detail);
 
-function usable(raw: string, entry: FilterAttribute | undefined): FilterAttribute {
-  if (!entry) {
-    throw invalidFilter(
-      `Unknown attribute '${raw}' in filter; see /scim/v2/Schemas for the attributes of a User.`,
-    );
-  }
-  const subs = SUBS.get(entry.path);
+function usable(catalog: Catalog, raw: string, entry: FilterAttribute | undefined): FilterAttribute {
+  if (!entry) throw catalog.unknown(raw);
+  const subs = catalog.subs.get(entry.path);
   if (entry.type === 'complex' && !entry.collection && subs) {
     throw invalidFilter(
       `'${entry.path}' is a complex attribute: filter on one of its sub-attributes (${subs.join(', ')}).`,
@@ -150,28 +186,27 @@ function usable(raw: string, entry: FilterAttribute | undefined): FilterAttribut
 }
 
 /** The attribute a filter names outside any value path (userName, emails.type, urn:...:department). */
-export function resolveAttribute(raw: string): FilterAttribute {
-  return usable(raw, ATTRIBUTES.get(raw.toLowerCase()));
+export function resolveAttribute(catalog: Catalog, raw: string): FilterAttribute {
+  return usable(catalog, raw, catalog.get(raw));
 }
 
 /** The multi-valued attribute in front of a value path: emails[...]. */
-export function resolveCollection(raw: string): Collection {
-  const entry = ATTRIBUTES.get(raw.toLowerCase());
+export function resolveCollection(catalog: Catalog, raw: string): Collection {
+  const entry = catalog.get(raw);
   if (!entry?.collection) {
+    if (!entry) throw catalog.unknown(raw);
     throw invalidFilter(
-      entry
-        ? `'${entry.path}' is not a multi-valued attribute; a value path such as emails[type eq "work"] needs one.`
-        : `Unknown attribute '${raw}' in filter; see /scim/v2/Schemas for the attributes of a User.`,
+      `'${entry.path}' is not a multi-valued attribute; a value path such as ${catalog.resource === 'User' ? 'emails[type eq "work"]' : 'members[value eq "..."]'} needs one.`,
     );
   }
   return entry.collection;
 }
 
 /** A sub-attribute inside a value path: type in emails[type eq "work"] (emails.type also accepted). */
-export function resolveSubAttribute(collection: Collection, raw: string): FilterAttribute {
-  const entry = ATTRIBUTES.get(`${collection}.${raw}`.toLowerCase()) ?? ATTRIBUTES.get(raw.toLowerCase());
+export function resolveSubAttribute(catalog: Catalog, collection: Collection, raw: string): FilterAttribute {
+  const entry = catalog.get(`${collection}.${raw}`) ?? catalog.get(raw);
   if (entry?.storage?.kind === 'element' && entry.storage.collection === collection && !entry.collection) {
-    return usable(raw, entry);
+    return usable(catalog, raw, entry);
   }
   throw invalidFilter(`'${raw}' is not a sub-attribute of ${collection} (in ${collection}[...]).`);
 }

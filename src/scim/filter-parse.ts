@@ -3,10 +3,13 @@ import type { Filter } from 'scim2-parse-filter';
 // The version is pinned (-E) because these are not the package's documented entry point.
 import { parseFilter, tokenizer, Tokens, type Token } from 'scim2-parse-filter/lib/src/parser.js';
 import {
+  GROUP_CATALOG,
+  USER_CATALOG,
   invalidFilter,
   resolveAttribute,
   resolveCollection,
   resolveSubAttribute,
+  type Catalog,
   type Collection,
   type FilterAttribute,
 } from './filter-attributes.js';
@@ -181,7 +184,7 @@ function leaf(
 
 const marked = (f: Filter): boolean => 'attrPath' in f && f.attrPath.includes(MARK);
 
-function check(f: Filter, depth: number, within?: Collection): UserFilter {
+function check(catalog: Catalog, f: Filter, depth: number, within?: Collection): UserFilter {
   if (depth > FILTER_MAX_DEPTH)
     throw invalidFilter(`The filter nests deeper than ${FILTER_MAX_DEPTH} levels.`);
   switch (f.op) {
@@ -191,20 +194,23 @@ function check(f: Filter, depth: number, within?: Collection): UserFilter {
       const subPath = second && 'attrPath' in second ? second.attrPath : '';
       if (f.op === 'and' && f.filters.length === 2 && first?.op === '[]' && subPath.includes(MARK)) {
         // emails[type eq "work"].value eq "x": the value filter and the comparison hold for one element.
-        const collection = resolveCollection(first.attrPath);
+        const collection = resolveCollection(catalog, first.attrPath);
         const sub = { ...second, attrPath: subPath.split(MARK)[1] ?? '' } as Filter;
         if (within || sub.op === '[]') throw invalidFilter('Value paths cannot be nested.');
-        const inner = [check(first.valFilter, depth + 1, collection), check(sub, depth + 1, collection)];
+        const inner = [
+          check(catalog, first.valFilter, depth + 1, collection),
+          check(catalog, sub, depth + 1, collection),
+        ];
         return { kind: 'any', collection, filter: { kind: 'and', filters: inner } };
       }
-      return { kind: f.op, filters: f.filters.map((x) => check(x, depth + 1, within)) };
+      return { kind: f.op, filters: f.filters.map((x) => check(catalog, x, depth + 1, within)) };
     }
     case 'not':
-      return { kind: 'not', filter: check(f.filter, depth + 1, within) };
+      return { kind: 'not', filter: check(catalog, f.filter, depth + 1, within) };
     case '[]': {
       if (within || marked(f)) throw invalidFilter('Value paths cannot be nested.');
-      const collection = resolveCollection(f.attrPath);
-      return { kind: 'any', collection, filter: check(f.valFilter, depth + 1, collection) };
+      const collection = resolveCollection(catalog, f.attrPath);
+      return { kind: 'any', collection, filter: check(catalog, f.valFilter, depth + 1, collection) };
     }
     default: {
       if (marked(f))
@@ -212,8 +218,12 @@ function check(f: Filter, depth: number, within?: Collection): UserFilter {
           `A sub-attribute after ']' must be compared, as in emails[type eq "work"].value eq "x".`,
         );
       if (within)
-        return leaf(resolveSubAttribute(within, f.attrPath), f.op, f.op === 'pr' ? undefined : f.compValue);
-      const attr = resolveAttribute(f.attrPath);
+        return leaf(
+          resolveSubAttribute(catalog, within, f.attrPath),
+          f.op,
+          f.op === 'pr' ? undefined : f.compValue,
+        );
+      const attr = resolveAttribute(catalog, f.attrPath);
       const node = leaf(attr, f.op, f.op === 'pr' ? undefined : f.compValue);
       // emails.type eq "work" outside brackets: some element matches.
       return attr.storage?.kind === 'element'
@@ -223,12 +233,17 @@ function check(f: Filter, depth: number, within?: Collection): UserFilter {
   }
 }
 
-/** Parses and checks a SCIM filter on Users; every problem is a 400 invalidFilter saying what is wrong. */
-export function parseUserFilter(filter: string): UserFilter {
+function parseWith(catalog: Catalog, filter: string): UserFilter {
   if (filter.length > FILTER_MAX_LENGTH) {
     throw invalidFilter(`The filter is longer than ${FILTER_MAX_LENGTH} characters.`);
   }
   if (!filter.trim()) throw invalidFilter('The filter is empty.');
   checkQuotes(filter);
-  return check(parseSyntax(filter), 0);
+  return check(catalog, parseSyntax(filter), 0);
 }
+
+/** Parses and checks a SCIM filter on Users; every problem is a 400 invalidFilter saying what is wrong. */
+export const parseUserFilter = (filter: string): UserFilter => parseWith(USER_CATALOG, filter);
+
+/** Parses and checks a SCIM filter on Groups (displayName, externalId, id, members, meta dates). */
+export const parseGroupFilter = (filter: string): UserFilter => parseWith(GROUP_CATALOG, filter);

@@ -4,7 +4,13 @@ import { matchKey } from '../lib/text.js';
 import type { Collection, FilterAttribute, Storage } from './filter-attributes.js';
 import type { CompareOp, UserFilter } from './filter-parse.js';
 
-export { FILTER_MAX_DEPTH, FILTER_MAX_LENGTH, parseUserFilter, type UserFilter } from './filter-parse.js';
+export {
+  FILTER_MAX_DEPTH,
+  FILTER_MAX_LENGTH,
+  parseGroupFilter,
+  parseUserFilter,
+  type UserFilter,
+} from './filter-parse.js';
 
 /**
  * SCIM filters on Users as SQL over `users <alias>`: one boolean expression, every value a bound
@@ -51,6 +57,15 @@ function compareKey(key: Expr, op: CompareOp, value: string): Bool {
 }
 
 function elements(collection: Collection, u: string): Expr {
+  if (collection === 'members') {
+    // A group's members as the resource shows them (groups are few per workspace; members[value eq]
+    // is answered from the membership key instead, see any()).
+    return sql`(select coalesce(jsonb_agg(jsonb_build_object('value', f_m.user_id::text, 'type', 'User',
+        'display', coalesce(f_mu.display_name, f_mu.user_name))), '[]'::jsonb)
+      from group_memberships f_m
+      join users f_mu on f_mu.workspace_id = f_m.workspace_id and f_mu.id = f_m.user_id and f_mu.deleted_at is null
+      where f_m.workspace_id = ${sql.ref(`${u}.workspace_id`)} and f_m.role_id = ${sql.ref(`${u}.id`)})`;
+  }
   if (collection === 'emails') {
     // What the SCIM resource shows: a user with no typed e-mails has its e-mail as the primary work one.
     const emails = sql.ref(`${u}.emails`);
@@ -66,6 +81,8 @@ function textOf(storage: Storage, u: string): Expr {
   switch (storage.kind) {
     case 'column':
       return sql.ref(`${u}.${storage.column}`);
+    case 'groupName':
+      return sql.ref(`${u}.name`);
     case 'displayName':
       return sql`coalesce(${sql.ref(`${u}.display_name`)}, nullif(concat_ws(' ', nullif(${sql.ref(`${u}.given_name`)}, ''), nullif(${sql.ref(`${u}.family_name`)}, '')), ''))`;
     case 'json': {
@@ -98,6 +115,7 @@ function present(attr: FilterAttribute, u: string): Bool {
   const s = attr.storage!;
   switch (s.kind) {
     case 'userName':
+    case 'groupName':
     case 'id':
     case 'active':
     case 'time':
@@ -136,6 +154,8 @@ function compare(node: Extract<UserFilter, { kind: 'compare' }>, u: string): Boo
   switch (s.kind) {
     case 'userName':
       return compareKey(sql.ref(`${u}.user_name_key`), op, value);
+    case 'groupName':
+      return compareKey(sql.ref(`${u}.name_key`), op, value);
     case 'id':
       if (op === 'eq')
         return isUuid(value)
@@ -167,13 +187,22 @@ const isValueEq = (f: UserFilter): f is Extract<UserFilter, { kind: 'compare' }>
 function any(node: Extract<UserFilter, { kind: 'any' }>, u: string): Bool {
   const exists = sql<SqlBool>`exists (select 1 from jsonb_array_elements(${elements(node.collection, u)}) as f_el(el)
     where ${toSql(node.filter, u)})`;
-  if (node.collection !== 'emails') return exists;
+  if (node.collection !== 'emails' && node.collection !== 'members') return exists;
   const eq = isValueEq(node.filter)
     ? node.filter
     : node.filter.kind === 'and'
       ? node.filter.filters.find(isValueEq)
       : undefined;
   if (!eq) return exists;
+  if (node.collection === 'members') {
+    // members[value eq "<user id>"]: the membership's primary key.
+    if (!isUuid(eq.value)) return sql<SqlBool>`false`;
+    const member = sql<SqlBool>`exists (select 1 from group_memberships f_m
+      join users f_mu on f_mu.workspace_id = f_m.workspace_id and f_mu.id = f_m.user_id and f_mu.deleted_at is null
+      where f_m.workspace_id = ${sql.ref(`${u}.workspace_id`)} and f_m.role_id = ${sql.ref(`${u}.id`)}
+        and f_m.user_id = ${eq.value.toLowerCase()}::uuid)`;
+    return node.filter === eq ? member : sql<SqlBool>`(${member} and ${exists})`;
+  }
   // emails.value eq: the primary e-mail's unique index, or the GIN index over the lower-cased array.
   const probe = JSON.stringify([{ value: eq.value }]);
   const indexed = sql<SqlBool>`(${sql.ref(`${u}.email_key`)} = ${matchKey(eq.value)}
@@ -200,7 +229,10 @@ function toSql(f: UserFilter, u: string): Bool {
   }
 }
 
-/** The filter as a WHERE condition on `users <alias>`; AND it with the workspace and deleted_at scoping. */
+/**
+ * The filter as a WHERE condition on `users <alias>` (from parseUserFilter) or `roles <alias>` (from
+ * parseGroupFilter); AND it with the workspace (and, for users, deleted_at) scoping.
+ */
 export function userFilterSql(filter: UserFilter, ctx: FilterContext): RawBuilder<SqlBool> {
   if (!/^[a-z_][a-z0-9_]*$/i.test(ctx.alias)) throw new Error(`not an SQL alias: ${ctx.alias}`);
   return toSql(filter, ctx.alias);

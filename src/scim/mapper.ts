@@ -16,6 +16,8 @@ export interface ScimUserRow {
   attributes: Record<string, unknown>;
   role_name: string;
   location_name: string | null;
+  /** The groups (roles) the user is a member of. */
+  groups: { value: string; display: string }[];
   created_at: Date;
   updated_at: Date;
   version: number;
@@ -63,7 +65,12 @@ export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
     ...(formatted ? { displayName: row.display_name ?? formatted } : {}),
     emails,
     active: row.status !== 'deactivated',
-    groups: [],
+    groups: (row.groups ?? []).map((g) => ({
+      value: g.value,
+      $ref: `${publicUrl}/scim/v2/Groups/${g.value}`,
+      display: g.display,
+      type: 'direct',
+    })),
   };
   for (const key of STORED) if (row.attributes[key] !== undefined) resource[key] = row.attributes[key];
   if (enterprise) resource[ENTERPRISE_USER] = enterprise;

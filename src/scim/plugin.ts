@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import discoveryRoutes from './discovery.routes.js';
+import groupsRoutes from './groups.routes.js';
 import usersRoutes from './users.routes.js';
 
 /**
@@ -20,4 +21,5 @@ export default async function scim(app: FastifyInstance): Promise<void> {
   );
   await app.register(discoveryRoutes);
   await app.register(usersRoutes);
+  await app.register(groupsRoutes);
 }

@@ -1,13 +1,12 @@
 /**
  * The SCIM schemas this service implements (RFC 7643 §7, §8.7), as data: discovery serves them and the
- * filter translator reads types and caseExact from them, so the two never disagree. Groups and Bulk
- * come later: add their schema to SCHEMAS and their resource type to RESOURCE_TYPES, and flip
- * SERVICE_PROVIDER_FEATURES.bulk.supported.
+ * filter translator reads types and caseExact from them, so the two never disagree.
  */
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 export const LOOPIT_USER = 'urn:ietf:params:scim:schemas:extension:loopit:2.0:User';
+export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 export const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -235,11 +234,51 @@ export const USER_RESOURCE_TYPE: ScimResourceType = {
   ],
 };
 
+export const GROUP_SCHEMA: ScimSchema = {
+  id: CORE_GROUP,
+  name: 'Group',
+  description: "Group: a Loopit role. A member's role is the highest-ranked role among their groups.",
+  attributes: [
+    str('displayName', 'The name of the role; unique in the workspace ignoring case.', {
+      required: true,
+      uniqueness: 'server',
+    }),
+    str('externalId', "The identity provider's identifier for the group.", { caseExact: true }),
+    attr('members', 'complex', 'The users in the group (nested groups are not supported).', {
+      multiValued: true,
+      subAttributes: [
+        str('value', 'The id of the user.', { mutability: 'immutable' }),
+        attr('$ref', 'reference', 'The URI of the user.', {
+          mutability: 'immutable',
+          referenceTypes: ['User'],
+        }),
+        str('display', "The user's display name, else userName.", { mutability: 'readOnly' }),
+        str('type', 'User (the only type of member).', {
+          mutability: 'immutable',
+          canonicalValues: ['User'],
+        }),
+      ],
+    }),
+  ],
+};
+
+export const GROUP_RESOURCE_TYPE: ScimResourceType = {
+  id: 'Group',
+  name: 'Group',
+  endpoint: '/Groups',
+  description: 'Group (a Loopit role)',
+  schema: CORE_GROUP,
+  schemaExtensions: [],
+};
+
+/** The schemas of a User resource (the filter catalogue of Users is built from these). */
+export const USER_SCHEMAS: readonly ScimSchema[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, LOOPIT_USER_SCHEMA];
+
 /** Every schema served at /Schemas, in order. */
-export const SCHEMAS: readonly ScimSchema[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, LOOPIT_USER_SCHEMA];
+export const SCHEMAS: readonly ScimSchema[] = [...USER_SCHEMAS, GROUP_SCHEMA];
 
 /** Every resource type served at /ResourceTypes. */
-export const RESOURCE_TYPES: readonly ScimResourceType[] = [USER_RESOURCE_TYPE];
+export const RESOURCE_TYPES: readonly ScimResourceType[] = [USER_RESOURCE_TYPE, GROUP_RESOURCE_TYPE];
 
 /** What ServiceProviderConfig advertises; keep it true to what the routes do. */
 export const SERVICE_PROVIDER_FEATURES = {

@@ -4,7 +4,11 @@ import type { ScimUserRow } from './mapper.js';
 
 const select = sql`
   select u.id, u.user_name, u.email, u.given_name, u.family_name, u.display_name, u.external_id, u.status,
-         u.emails, u.attributes, r.name as role_name, l.name as location_name, u.created_at, u.updated_at, u.version
+         u.emails, u.attributes, r.name as role_name, l.name as location_name, u.created_at, u.updated_at, u.version,
+         coalesce((select jsonb_agg(jsonb_build_object('value', gr.id, 'display', gr.name) order by gr.name_key, gr.id)
+                   from group_memberships gm
+                   join roles gr on gr.workspace_id = gm.workspace_id and gr.id = gm.role_id
+                   where gm.workspace_id = u.workspace_id and gm.user_id = u.id), '[]'::jsonb) as groups
   from users u
   join roles r on r.workspace_id = u.workspace_id and r.id = u.role_id
   left join locations l on l.workspace_id = u.workspace_id and l.id = u.location_id`;

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
 import { ScimError } from '../lib/errors.js';
+import { notModified } from './etag.js';
 import { userLocation } from './mapper.js';
 import { project } from './projection.js';
 import {
@@ -16,7 +17,7 @@ import {
   type ScimCaller,
 } from './users.service.js';
 
-const SCIM_JSON = 'application/scim+json; charset=utf-8';
+export const SCIM_JSON = 'application/scim+json; charset=utf-8';
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 const Projection = {
   attributes: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -51,7 +52,7 @@ const text = (raw: unknown, name: string): string | undefined => {
 };
 
 /** List parameters from a query string or a /.search body, as RFC 7644 §3.4.2 and §3.4.3 name them. */
-function listParams(source: Record<string, unknown>): ListParams {
+export function listParams(source: Record<string, unknown>): ListParams {
   const params: ListParams = {};
   const startIndex = integer(source.startIndex, 'startIndex');
   const count = integer(source.count, 'count');
@@ -131,8 +132,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const resource = await getScimUser(app.db, caller(request), request.params.id);
       const version = (resource.meta as { version: string }).version;
-      const none = request.headers['if-none-match'];
-      if (none && none.split(',').some((v) => v.trim() === version || v.trim() === '*')) {
+      if (notModified(request.headers['if-none-match'], version)) {
         return reply.status(304).header('etag', version).send();
       }
       return send(request, reply, 200, resource);

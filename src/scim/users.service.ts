@@ -2,6 +2,7 @@ import type { Db } from '../db/index.js';
 import { ScimError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
 import { provision, type ProvisionItem, type ProvisionResult } from '../provisioning/engine.js';
+import { versionOf as ifMatchVersion } from './etag.js';
 import { fromScimUser, toScimUser, type ScimUserJson } from './mapper.js';
 import { applyPatch } from './patch.js';
 import { userFilterSql, parseUserFilter } from './filter.js';
@@ -107,18 +108,7 @@ export async function createScimUser(db: Db, caller: ScimCaller, body: unknown):
   return getScimUser(db, caller, result.userId);
 }
 
-/** If-Match: the version it names; '*' or no header: none; anything else can never match (412). */
-const versionOf = (ifMatch: string | undefined): number | undefined => {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
-  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(ifMatch.trim());
-  if (!m)
-    throw new ScimError(
-      412,
-      undefined,
-      `If-Match ${ifMatch} names no version of this user; read it again and send its ETag.`,
-    );
-  return Number(m[1]);
-};
+const versionOf = (ifMatch: string | undefined) => ifMatchVersion(ifMatch, 'user');
 
 /** Writes a replace of the user, honouring If-Match, and answers the resource as it now stands. */
 async function writeReplace(

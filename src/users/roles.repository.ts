@@ -2,7 +2,17 @@ import { sql } from 'kysely';
 import type { DbOrTx } from '../db/index.js';
 import type { RoleRow } from '../db/tables.js';
 
-const columns = ['workspace_id', 'id', 'name', 'name_key', 'rank', 'created_at', 'updated_at'] as const;
+const columns = [
+  'workspace_id',
+  'id',
+  'name',
+  'name_key',
+  'rank',
+  'version',
+  'external_id',
+  'created_at',
+  'updated_at',
+] as const;
 
 export async function insertRoles(
   db: DbOrTx,
@@ -58,7 +68,7 @@ export function updateRole(
 ): Promise<RoleRow | undefined> {
   return db
     .updateTable('roles')
-    .set({ ...patch, updated_at: sql<Date>`now()` })
+    .set({ ...patch, updated_at: sql<Date>`now()`, version: sql<number>`version + 1` })
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .returning(columns)

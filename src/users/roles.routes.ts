@@ -46,7 +46,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Role, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => updateRole(app.db, callerOf(request).workspaceId, request.params.id, request.body),
+    async (request) =>
+      updateRole(
+        app.db,
+        callerOf(request).workspaceId,
+        request.params.id,
+        request.body,
+        callerOf(request).tokenPrefix,
+      ),
   );
 };
 

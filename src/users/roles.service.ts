@@ -1,4 +1,5 @@
-import type { DbOrTx } from '../db/index.js';
+import type { Db, DbOrTx } from '../db/index.js';
+import { recomputeRoleMembers } from '../provisioning/groups.js';
 import type { RoleRow } from '../db/tables.js';
 import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
@@ -64,10 +65,11 @@ export async function createRole(
 }
 
 export async function updateRole(
-  db: DbOrTx,
+  db: Db,
   workspaceId: string,
   id: string,
   input: { name?: string; rank?: number },
+  actor = 'api',
 ): Promise<Role> {
   const patch: { name?: string; name_key?: string; rank?: number } = {};
   if (input.name !== undefined) {
@@ -77,10 +79,15 @@ export async function updateRole(
   }
   if (input.rank !== undefined) patch.rank = input.rank;
   try {
-    const row =
-      Object.keys(patch).length > 0
-        ? await repo.updateRole(db, workspaceId, id, patch)
-        : await repo.findRole(db, workspaceId, id);
+    const row = await db.transaction().execute(async (tx) => {
+      if (Object.keys(patch).length === 0) return repo.findRole(tx, workspaceId, id);
+      const before = await repo.findRole(tx, workspaceId, id);
+      const updated = await repo.updateRole(tx, workspaceId, id, patch);
+      // A new rank can change which of their groups decides a member's role.
+      if (updated && before && updated.rank !== before.rank)
+        await recomputeRoleMembers(tx, workspaceId, id, { actor, source: 'api' });
+      return updated;
+    });
     if (!row) throw roleNotFound(id);
     const settings = await findSettings(db, workspaceId);
     return toRole(row, settings?.default_role_id);

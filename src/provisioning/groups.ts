@@ -1,0 +1,337 @@
+import type { Db, DbOrTx } from '../db/index.js';
+import { isUuid, newId } from '../lib/ids.js';
+import { matchKey } from '../lib/text.js';
+import * as repo from './groups.repository.js';
+import type { GroupRole, RoleChange } from './groups.repository.js';
+import { insertAuditEvents, type AuditRow } from './users.repository.js';
+
+/*
+ * Group membership (DESIGN "Group membership"): a group is a role; memberships are stored as sent; a
+ * user's effective role (users.role_id) is the highest-ranked role among their groups, else the role set
+ * directly (users.direct_role_id). Every write here locks the role (FOR NO KEY UPDATE), then the users
+ * it touches in id order, as the engine does, changes memberships with set-based statements and
+ * recomputes the effective role of exactly the users whose memberships changed, in one transaction.
+ * Concurrent membership changes of one group serialise on the role's lock, so none is lost.
+ */
+
+export type { GroupRole, RoleChange } from './groups.repository.js';
+
+export interface GroupActor {
+  actor: string;
+  source: string;
+}
+
+/** What to do with a group's members: `set` replaces them; `add` and `remove` change them. */
+export interface MemberChanges {
+  set?: string[];
+  add?: string[];
+  remove?: string[] | 'all';
+}
+
+export interface GroupWrite {
+  name?: string;
+  externalId?: string | null;
+  members?: MemberChanges;
+  expectedVersion?: number;
+}
+
+export type GroupFailure =
+  | {
+      code: 'not_found' | 'precondition_failed' | 'name_taken' | 'invalid_name' | 'default_role';
+      message: string;
+    }
+  | { code: 'unknown_members'; message: string; ids: string[] };
+
+export type GroupOutcome =
+  | { ok: true; role: GroupRole; added: string[]; removed: string[]; roleChanges: RoleChange[] }
+  | ({ ok: false } & GroupFailure);
+
+const MAX_LISTED = 1000;
+const failure = (f: GroupFailure): GroupOutcome => ({ ok: false, ...f });
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/** Runs a group write in a transaction, again on a deadlock or serialisation failure. */
+async function transact<T>(db: Db, work: (tx: DbOrTx) => Promise<T>, tries = 3): Promise<T> {
+  try {
+    return await db.transaction().execute(work);
+  } catch (error) {
+    if (tries > 1 && RETRYABLE.has((error as { code?: string }).code ?? ''))
+      return transact(db, work, tries - 1);
+    throw error;
+  }
+}
+
+function checkName(raw: string): { name: string; key: string } | GroupFailure {
+  const name = raw.trim();
+  if (!name) return { code: 'invalid_name', message: 'displayName must not be empty.' };
+  if (name.length > 200) return { code: 'invalid_name', message: 'displayName is at most 200 characters.' };
+  return { name, key: matchKey(name) };
+}
+
+const taken = (name: string): GroupFailure => ({
+  code: 'name_taken',
+  message: `A group (role) named '${name}' already exists in this workspace (names ignore case).`,
+});
+
+const unique = (ids: string[]): string[] => [...new Set(ids.map((id) => id.toLowerCase()))];
+
+function unknownMembers(missing: string[]): GroupFailure {
+  const shown = missing.slice(0, 5).map((id) => `'${id}'`);
+  const more = missing.length > 5 ? ` (and ${missing.length - 5} more)` : '';
+  return {
+    code: 'unknown_members',
+    ids: missing,
+    message: `No user with id ${shown.join(', ')}${more} in this workspace; members must be users provisioned first.`,
+  };
+}
+
+/**
+ * Applies member changes under the role's lock: locks every user whose role may change in one pass,
+ * refuses ids that are not live users of the workspace, and returns who was added and removed.
+ */
+async function applyMembers(
+  tx: DbOrTx,
+  workspaceId: string,
+  roleId: string,
+  changes: MemberChanges,
+): Promise<{ added: string[]; removed: string[] } | GroupFailure> {
+  const wanted = unique([...(changes.set ?? []), ...(changes.add ?? [])]);
+  const notIds = wanted.filter((id) => !isUuid(id));
+  if (notIds.length > 0) return unknownMembers(notIds);
+  // Removing someone who is not a member (or not a user) changes nothing, as a repeated add does.
+  const removing = changes.remove === 'all' ? [] : unique(changes.remove ?? []).filter(isUuid);
+  const everyone = changes.set !== undefined || changes.remove === 'all';
+  const locked = new Set(
+    await repo.lockUsers(tx, workspaceId, {
+      ids: [...wanted, ...removing],
+      ...(everyone ? { membersOf: roleId } : {}),
+    }),
+  );
+  const missing = wanted.filter((id) => !locked.has(id));
+  if (missing.length > 0) return unknownMembers(missing);
+  const removed: string[] = [];
+  if (changes.set !== undefined)
+    removed.push(...(await repo.removeMembersExcept(tx, workspaceId, roleId, wanted)));
+  if (changes.remove === 'all') removed.push(...(await repo.removeMembers(tx, workspaceId, roleId, 'all')));
+  else if (removing.length > 0)
+    removed.push(...(await repo.removeMembers(tx, workspaceId, roleId, removing)));
+  const added = await repo.addMembers(tx, workspaceId, roleId, wanted);
+  return { added, removed };
+}
+
+function auditRows(
+  role: GroupRole,
+  action: string,
+  changes: Record<string, unknown> | null,
+  added: string[],
+  removed: string[],
+  roleChanges: RoleChange[],
+): AuditRow[] {
+  const details =
+    added.length + removed.length > 0
+      ? {
+          membersAdded: added.length,
+          membersRemoved: removed.length,
+          ...(added.length > 0 ? { addedUserIds: added.slice(0, MAX_LISTED) } : {}),
+          ...(removed.length > 0 ? { removedUserIds: removed.slice(0, MAX_LISTED) } : {}),
+        }
+      : null;
+  return [
+    { id: newId(), action, user_id: null, target_type: 'group', target_id: role.id, changes, details },
+    ...roleChanges.map((c) => ({
+      id: newId(),
+      action: 'user.role_changed',
+      user_id: c.id,
+      target_type: 'user',
+      target_id: c.id,
+      changes: { role_id: { from: c.from_role_id, to: c.to_role_id } },
+      details: { reason: 'group_membership', groupId: role.id, groupName: role.name },
+    })),
+  ];
+}
+
+/** Creates a group: a new role (rank 0) with its members. */
+export async function createGroup(
+  db: Db,
+  workspaceId: string,
+  input: { name: string; externalId?: string | null; members?: string[] },
+  by: GroupActor,
+): Promise<GroupOutcome> {
+  const checked = checkName(input.name);
+  if ('code' in checked) return failure(checked);
+  return transact(db, async (tx) => {
+    const role = await repo.insertGroupRole(tx, workspaceId, {
+      id: newId(),
+      name: checked.name,
+      name_key: checked.key,
+      rank: 0,
+      external_id: input.externalId ?? null,
+    });
+    if (!role) return failure(taken(checked.name));
+    const members = await applyMembers(tx, workspaceId, role.id, { add: input.members ?? [] });
+    if ('code' in members) throw new Rollback(members);
+    const roleChanges = await repo.recomputeEffectiveRoles(tx, workspaceId, members.added);
+    await insertAuditEvents(
+      tx,
+      workspaceId,
+      by.actor,
+      by.source,
+      auditRows(
+        role,
+        'group.created',
+        { name: { from: null, to: role.name } },
+        members.added,
+        [],
+        roleChanges,
+      ),
+    );
+    return { ok: true as const, role, added: members.added, removed: [], roleChanges };
+  }).catch(rolledBack);
+}
+
+/** Renames a group, sets its externalId and changes its members, as one write. */
+export async function updateGroup(
+  db: Db,
+  workspaceId: string,
+  roleId: string,
+  write: GroupWrite,
+  by: GroupActor,
+): Promise<GroupOutcome> {
+  const checked = write.name !== undefined ? checkName(write.name) : undefined;
+  if (checked && 'code' in checked) return failure(checked);
+  return transact(db, async (tx) => {
+    const role = await repo.lockRole(tx, workspaceId, roleId);
+    if (!role) return failure({ code: 'not_found', message: `Group ${roleId} not found.` });
+    if (write.expectedVersion !== undefined && write.expectedVersion !== role.version) {
+      return failure({
+        code: 'precondition_failed',
+        message: `The group is at version ${role.version}, not ${write.expectedVersion}; read it again.`,
+      });
+    }
+    const members = write.members
+      ? await applyMembers(tx, workspaceId, role.id, write.members)
+      : { added: [], removed: [] };
+    if ('code' in members) throw new Rollback(members);
+    const rename = checked && checked.name !== role.name ? checked : undefined;
+    const externalChanged = write.externalId !== undefined && write.externalId !== role.external_id;
+    const changed = rename || externalChanged || members.added.length + members.removed.length > 0;
+    let next = role;
+    if (changed) {
+      try {
+        next = await repo.updateGroupRole(tx, workspaceId, role.id, {
+          ...(rename ? { name: rename.name, name_key: rename.key } : {}),
+          ...(externalChanged ? { external_id: write.externalId } : {}),
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505' && rename) throw new Rollback(taken(rename.name));
+        throw error;
+      }
+    }
+    const roleChanges = await repo.recomputeEffectiveRoles(tx, workspaceId, [
+      ...members.added,
+      ...members.removed,
+    ]);
+    if (changed) {
+      const changes: Record<string, unknown> = {};
+      if (rename) changes.name = { from: role.name, to: next.name };
+      if (externalChanged) changes.external_id = { from: role.external_id, to: next.external_id };
+      await insertAuditEvents(
+        tx,
+        workspaceId,
+        by.actor,
+        by.source,
+        auditRows(
+          next,
+          'group.updated',
+          Object.keys(changes).length > 0 ? changes : null,
+          members.added,
+          members.removed,
+          roleChanges,
+        ),
+      );
+    }
+    return { ok: true as const, role: next, ...members, roleChanges };
+  }).catch(rolledBack);
+}
+
+/**
+ * Deletes a group and its role. Its members fall back (their next group role, else their direct role);
+ * users whose direct role it was get the default role. The default role's group cannot be deleted.
+ */
+export async function deleteGroup(
+  db: Db,
+  workspaceId: string,
+  roleId: string,
+  by: GroupActor & { expectedVersion?: number },
+): Promise<GroupOutcome> {
+  return transact(db, async (tx) => {
+    const role = await repo.lockRole(tx, workspaceId, roleId);
+    if (!role) return failure({ code: 'not_found', message: `Group ${roleId} not found.` });
+    const fallback = await repo.defaultRoleId(tx, workspaceId);
+    if (!fallback || fallback === role.id) {
+      return failure({
+        code: 'default_role',
+        message: `'${role.name}' is the workspace's default role, so its group cannot be deleted; make another role the default first.`,
+      });
+    }
+    if (by.expectedVersion !== undefined && by.expectedVersion !== role.version) {
+      return failure({
+        code: 'precondition_failed',
+        message: `The group is at version ${role.version}, not ${by.expectedVersion}; read it again.`,
+      });
+    }
+    const affected = await repo.lockUsers(tx, workspaceId, { membersOf: role.id, holdersOf: role.id });
+    await repo.reassignDirectRole(tx, workspaceId, role.id, fallback);
+    const removed = await repo.removeMembers(tx, workspaceId, role.id, 'all');
+    const roleChanges = await repo.recomputeEffectiveRoles(tx, workspaceId, affected);
+    await repo.moveRemainingHolders(tx, workspaceId, role.id, fallback);
+    await repo.deleteRole(tx, workspaceId, role.id);
+    await insertAuditEvents(
+      tx,
+      workspaceId,
+      by.actor,
+      by.source,
+      auditRows(role, 'group.deleted', { name: { from: role.name, to: null } }, [], removed, roleChanges),
+    );
+    return { ok: true as const, role, added: [], removed, roleChanges };
+  }).catch(rolledBack);
+}
+
+/** After a role's rank changes, its members' effective roles follow (the caller's transaction). */
+export async function recomputeRoleMembers(
+  tx: DbOrTx,
+  workspaceId: string,
+  roleId: string,
+  by: GroupActor,
+): Promise<RoleChange[]> {
+  const members = await repo.lockUsers(tx, workspaceId, { membersOf: roleId });
+  const changes = await repo.recomputeEffectiveRoles(tx, workspaceId, members);
+  await insertAuditEvents(
+    tx,
+    workspaceId,
+    by.actor,
+    by.source,
+    changes.map((c) => ({
+      id: newId(),
+      action: 'user.role_changed',
+      user_id: c.id,
+      target_type: 'user',
+      target_id: c.id,
+      changes: { role_id: { from: c.from_role_id, to: c.to_role_id } },
+      details: { reason: 'role_rank', roleId },
+    })),
+  );
+  return changes;
+}
+
+/** A failure found mid-transaction: thrown to roll back, turned back into an outcome. */
+class Rollback extends Error {
+  constructor(readonly failure: GroupFailure) {
+    super(failure.message);
+  }
+}
+
+function rolledBack(error: unknown): GroupOutcome {
+  if (error instanceof Rollback) return failure(error.failure);
+  throw error;
+}
