@@ -123,7 +123,12 @@ function checkBounds(value: unknown, depth: number): void {
   for (const child of Object.values(value)) checkBounds(child, depth + 1);
 }
 
+/** `password` (core, writeOnly): Loopit stores none, so a PATCH of it is accepted and dropped, as in POST and PUT. */
+const isPassword = (path: string): boolean =>
+  /^(?:urn:ietf:params:scim:schemas:core:2\.0:user:)?password$/i.test(path.trim());
+
 function applyOperation(resource: Obj, { op, path, value }: Operation): void {
+  if (path !== undefined && isPassword(path)) return;
   if (path === undefined) {
     applyToSchema(resource, CORE_SCHEMA, op as 'add' | 'replace', value as Obj);
   } else if (op === 'remove') {
@@ -136,6 +141,7 @@ function applyOperation(resource: Obj, { op, path, value }: Operation): void {
 /** Path-less add/replace, or one on a whole extension: each key is itself a path (dotted, URN, filter). */
 function applyToSchema(resource: Obj, schema: SchemaDef, op: 'add' | 'replace', value: Obj): void {
   for (const [key, item] of Object.entries(value)) {
+    if (schema === CORE_SCHEMA && isPassword(key)) continue;
     try {
       set(resource, parsePath(key, schema), op, item);
     } catch (error) {
