@@ -183,7 +183,13 @@ export async function runBatch(
   await users.insertInvitations(db, workspaceId, invitations, opts.actor);
 
   if (opts.audit !== false)
-    await users.insertAuditEvents(db, workspaceId, opts.actor, opts.source, auditRows(decisions));
+    await users.insertAuditEvents(
+      db,
+      workspaceId,
+      opts.actor,
+      opts.source,
+      auditRows(decisions, opts.operation),
+    );
   return results;
 }
 
@@ -196,7 +202,7 @@ const ACTIONS: Record<string, string> = {
   deleted: 'user.deleted',
 };
 
-function auditRows(decisions: Decision[]): users.AuditRow[] {
+function auditRows(decisions: Decision[], operation?: string): users.AuditRow[] {
   return decisions
     .filter((d) => d.kind !== 'none')
     .map((d) => {
@@ -212,7 +218,10 @@ function auditRows(decisions: Decision[]): users.AuditRow[] {
           d.kind === 'create'
             ? { email: { from: null, to: user.email }, status: { from: null, to: user.status } }
             : (d.changes ?? null),
-        details: d.invite ? { invitation: 'queued' } : null,
+        details:
+          d.invite || operation
+            ? { ...(operation ? { operation } : {}), ...(d.invite ? { invitation: 'queued' } : {}) }
+            : null,
       };
     });
 }

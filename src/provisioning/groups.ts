@@ -19,6 +19,8 @@ export type { GroupRole, RoleChange } from './groups.repository.js';
 export interface GroupActor {
   actor: string;
   source: string;
+  /** The request that asked for the write, kept in the audit events. */
+  operation?: string;
 }
 
 /** What to do with a group's members: `set` replaces them; `add` and `remove` change them. */
@@ -120,6 +122,7 @@ async function applyMembers(
 }
 
 function auditRows(
+  by: GroupActor,
   role: GroupRole,
   action: string,
   changes: Record<string, unknown> | null,
@@ -127,15 +130,19 @@ function auditRows(
   removed: string[],
   roleChanges: RoleChange[],
 ): AuditRow[] {
+  const operation = by.operation ? { operation: by.operation } : {};
   const details =
     added.length + removed.length > 0
       ? {
+          ...operation,
           membersAdded: added.length,
           membersRemoved: removed.length,
           ...(added.length > 0 ? { addedUserIds: added.slice(0, MAX_LISTED) } : {}),
           ...(removed.length > 0 ? { removedUserIds: removed.slice(0, MAX_LISTED) } : {}),
         }
-      : null;
+      : by.operation
+        ? operation
+        : null;
   return [
     { id: newId(), action, user_id: null, target_type: 'group', target_id: role.id, changes, details },
     ...roleChanges.map((c) => ({
@@ -145,7 +152,7 @@ function auditRows(
       target_type: 'user',
       target_id: c.id,
       changes: { role_id: { from: c.from_role_id, to: c.to_role_id } },
-      details: { reason: 'group_membership', groupId: role.id, groupName: role.name },
+      details: { reason: 'group_membership', groupId: role.id, groupName: role.name, ...operation },
     })),
   ];
 }
@@ -177,6 +184,7 @@ export async function createGroup(
       by.actor,
       by.source,
       auditRows(
+        by,
         role,
         'group.created',
         { name: { from: null, to: role.name } },
@@ -241,6 +249,7 @@ export async function updateGroup(
         by.actor,
         by.source,
         auditRows(
+          by,
           next,
           'group.updated',
           Object.keys(changes).length > 0 ? changes : null,
@@ -291,7 +300,7 @@ export async function deleteGroup(
       workspaceId,
       by.actor,
       by.source,
-      auditRows(role, 'group.deleted', { name: { from: role.name, to: null } }, [], removed, roleChanges),
+      auditRows(by, role, 'group.deleted', { name: { from: role.name, to: null } }, [], removed, roleChanges),
     );
     return { ok: true as const, role, added: [], removed, roleChanges };
   }).catch(rolledBack);

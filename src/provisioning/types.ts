@@ -59,6 +59,8 @@ export interface ProvisionOptions {
   actor: string;
   /** Users created without an invitation start active (SCIM with invitations off), not invited. */
   activateUninvited?: boolean;
+  /** The request that asked for the write (`PATCH /scim/v2/Users/:id`), kept in the audit events. */
+  operation?: string;
   /** Write one audit event per changed user (REST, SCIM). A CSV import writes its own single event. */
   audit?: boolean;
 }

@@ -16,7 +16,7 @@ import {
 } from './groups.service.js';
 import { project } from './projection.js';
 import { listParams, SCIM_JSON } from './users.routes.js';
-import type { ScimCaller } from './users.service.js';
+import { scimCaller, type ScimCaller } from './users.service.js';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
 const Projection = {
@@ -37,10 +37,8 @@ type ProjectionParams = { attributes?: string; excludedAttributes?: string };
 
 /** SCIM Groups (RFC 7644 §3): a group is a Loopit role; its members' effective roles follow it. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const caller = (request: FastifyRequest): ScimCaller => {
-    const c = callerOf(request);
-    return { workspaceId: c.workspaceId, actor: c.tokenPrefix, publicUrl: app.config.publicUrl };
-  };
+  const caller = (request: FastifyRequest): ScimCaller =>
+    scimCaller(request, callerOf(request), app.config.publicUrl);
   const members = (request: FastifyRequest) => {
     const q = request.query as ProjectionParams;
     return wantsMembers(q.attributes, q.excludedAttributes);

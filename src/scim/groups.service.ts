@@ -134,7 +134,11 @@ function check(outcome: GroupOutcome): Extract<GroupOutcome, { ok: true }> {
   throw new ScimError(status, scimType, outcome.message);
 }
 
-const by = (caller: ScimCaller) => ({ actor: caller.actor, source: 'scim' });
+const by = (caller: ScimCaller) => ({
+  actor: caller.actor,
+  source: 'scim',
+  ...(caller.operation ? { operation: caller.operation } : {}),
+});
 
 export async function createScimGroup(db: Db, caller: ScimCaller, body: unknown, withMembers = true) {
   const input = groupBody(body);

@@ -13,6 +13,7 @@ import {
   listScimUsers,
   patchScimUser,
   replaceScimUser,
+  scimCaller,
   type ListParams,
   type ScimCaller,
 } from './users.service.js';
@@ -74,10 +75,8 @@ export function listParams(source: Record<string, unknown>): ListParams {
 
 /** SCIM Users (RFC 7644 §3): resources and errors in SCIM's own JSON, with `application/scim+json`. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
-  const caller = (request: FastifyRequest): ScimCaller => {
-    const c = callerOf(request);
-    return { workspaceId: c.workspaceId, actor: c.tokenPrefix, publicUrl: app.config.publicUrl };
-  };
+  const caller = (request: FastifyRequest): ScimCaller =>
+    scimCaller(request, callerOf(request), app.config.publicUrl);
   const send = (
     request: FastifyRequest,
     reply: FastifyReply,

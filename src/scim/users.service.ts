@@ -15,6 +15,22 @@ export interface ScimCaller {
   workspaceId: string;
   actor: string;
   publicUrl: string;
+  /** The request, such as `PATCH /scim/v2/Users/:id`: kept in the audit events of its writes. */
+  operation?: string;
+}
+
+/** The SCIM caller of a request: its workspace, token prefix and operation. */
+export function scimCaller(
+  request: { method: string; routeOptions: { url?: string } },
+  caller: { workspaceId: string; tokenPrefix: string },
+  publicUrl: string,
+): ScimCaller {
+  return {
+    workspaceId: caller.workspaceId,
+    actor: caller.tokenPrefix,
+    publicUrl,
+    operation: `${request.method} ${request.routeOptions.url ?? ''}`,
+  };
 }
 
 const notFound = (id: string) => new ScimError(404, undefined, `User ${id} not found.`);
@@ -56,6 +72,7 @@ async function write(
     activateUninvited: true,
     source: 'scim',
     actor: caller.actor,
+    ...(caller.operation ? { operation: caller.operation } : {}),
   });
   return result!;
 }

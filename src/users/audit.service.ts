@@ -19,7 +19,17 @@ export interface AuditEvent {
 export async function listAudit(
   db: Db,
   workspaceId: string,
-  query: { limit?: string; cursor?: string; userId?: string; since?: string; action?: string },
+  query: {
+    limit?: string;
+    cursor?: string;
+    userId?: string;
+    since?: string;
+    action?: string;
+    source?: string;
+    actor?: string;
+    targetType?: string;
+    targetId?: string;
+  },
 ): Promise<Page<AuditEvent>> {
   const limit = parseLimit(query.limit);
   const cursor = decodeCursor(query.cursor, ['string']);
@@ -37,7 +47,16 @@ export async function listAudit(
   const rows = await listAuditEvents(
     db,
     workspaceId,
-    { userId: query.userId, since, action: query.action, beforeId: cursor?.[0] as string | undefined },
+    {
+      userId: query.userId,
+      since,
+      action: query.action,
+      source: query.source,
+      actor: query.actor,
+      targetType: query.targetType,
+      targetId: query.targetId,
+      beforeId: cursor?.[0] as string | undefined,
+    },
     limit + 1,
   );
   return toPage(

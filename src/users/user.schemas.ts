@@ -117,6 +117,17 @@ export const AuditQuery = Type.Object(
     userId: Type.Optional(Type.String({ format: 'uuid' })),
     since: Type.Optional(Type.String()),
     action: Type.Optional(Type.String({ maxLength: 100 })),
+    source: Type.Optional(Type.String({ maxLength: 100 })),
+    actor: Type.Optional(Type.String({ maxLength: 100 })),
+    targetType: Type.Optional(
+      Type.Union([
+        Type.Literal('user'),
+        Type.Literal('group'),
+        Type.Literal('import'),
+        Type.Literal('settings'),
+      ]),
+    ),
+    targetId: Type.Optional(Type.String({ format: 'uuid' })),
   },
   { additionalProperties: false },
 );
