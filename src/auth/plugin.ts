@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { timingSafeEqual } from 'node:crypto';
+import type { Scope } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
+import type { RouteAccess } from '../plugins/types.js';
 import { authenticate, type Caller } from './tokens.service.js';
 
 const missingToken = (): AppError =>
@@ -51,13 +53,19 @@ export function callerOf(request: FastifyRequest): Caller {
  */
 export default fp(
   async function auth(app: FastifyInstance) {
+    const table: RouteAccess[] = [];
+    app.decorate('accessTable', table);
     app.addHook('onRoute', (route) => {
-      const config = (route.config ?? {}) as { public?: boolean; operator?: boolean; scope?: string };
+      const config = (route.config ?? {}) as { public?: boolean; operator?: boolean; scope?: Scope };
       if (route.url.startsWith('/docs')) return; // the OpenAPI UI's own routes
       if (!config.public && !config.operator && !config.scope) {
         throw new Error(
           `route ${String(route.method)} ${route.url} declares no scope, operator or public access`,
         );
+      }
+      const access = config.public ? 'public' : config.operator ? 'operator' : config.scope!;
+      for (const method of [route.method].flat()) {
+        if (method !== 'HEAD') table.push({ method, url: route.url, access });
       }
     });
 

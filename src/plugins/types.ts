@@ -4,6 +4,12 @@ import type { Db } from '../db/index.js';
 import type { Scope } from '../db/tables.js';
 import type { Queues } from '../queues/producer.js';
 
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: 'public' | 'operator' | Scope;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
@@ -11,6 +17,8 @@ declare module 'fastify' {
     queues: Queues;
     /** Pings Redis; false when it does not answer. */
     redisReady(): Promise<boolean>;
+    /** Every route and the access it declared, as the auth plugin checked them at registration. */
+    accessTable: RouteAccess[];
   }
   interface FastifyRequest {
     caller?: Caller;
