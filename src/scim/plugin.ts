@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import bulkRoutes from './bulk.routes.js';
 import discoveryRoutes from './discovery.routes.js';
 import usersRoutes from './users.routes.js';
 
@@ -20,4 +21,5 @@ export default async function scim(app: FastifyInstance): Promise<void> {
   );
   await app.register(discoveryRoutes);
   await app.register(usersRoutes);
+  await app.register(bulkRoutes);
 }
