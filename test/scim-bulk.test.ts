@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { producerConnection } from '../src/queues/connection.js';
 import { Queues } from '../src/queues/producer.js';
+import { insertBulkRequest, recordBulkResults, startBulkRequest } from '../src/scim/bulk.repository.js';
+import { runBulkRequest } from '../src/scim/bulk.runner.js';
+import type { BulkOperation } from '../src/scim/bulk.types.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { bulkSweepTask } from '../workers/sweep-tasks.js';
 import { call, testConfig, useTestContext } from './support/context.js';
@@ -227,6 +230,23 @@ describe('POST /scim/v2/Bulk', () => {
     expect((await call(ctx.app, 'GET', `/scim/v2${path(d)}`, { token })).status).toBe(404);
   });
 
+  it('runs a second operation on the same user after the first, seeing its write', async () => {
+    const created = (await bulk([post('twice', user())])).body.Operations[0];
+    const path = created.location.replace(BASE, '');
+    const patch = (attribute: string, value: string) => ({
+      method: 'PATCH',
+      path,
+      data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: attribute, value }] },
+    });
+    const res = await bulk([patch('title', 'First'), patch('nickName', 'Second')]);
+    expect(res.body.Operations.map((o: any) => [o.status, o.version])).toEqual([
+      ['200', 'W/"2"'],
+      ['200', 'W/"3"'],
+    ]);
+    const now = await call(ctx.app, 'GET', `/scim/v2${path}`, { token });
+    expect(now.body).toMatchObject({ title: 'First', nickName: 'Second' });
+  });
+
   it("answers 404 in the operation for another workspace's user", async () => {
     const other = await makeWorkspace(ctx.db);
     const otherToken = await makeToken(ctx.db, other.workspaceId, ['scim']);
@@ -279,6 +299,38 @@ describe('POST /scim/v2/Bulk', () => {
     const res = await bulk([]);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ schemas: [BULK_RESPONSE], Operations: [] });
+  });
+});
+
+describe('a Bulk run', () => {
+  it('skips the operations a previous run recorded, and runs a finished request no more', async () => {
+    const done = user();
+    const todo = user();
+    const operations: BulkOperation[] = [
+      { method: 'POST', resource: 'Users', bulkId: 'done', data: done },
+      { method: 'POST', resource: 'Users', bulkId: 'todo', data: todo },
+    ];
+    const id = '01930000-0000-7000-8000-000000000001';
+    await insertBulkRequest(ctx.db, {
+      workspaceId: ws.workspaceId,
+      id,
+      actor: 'test',
+      failOnErrors: null,
+      operations,
+    });
+    await startBulkRequest(ctx.db, ws.workspaceId, id);
+    const recorded = { method: 'POST' as const, resource: 'Users' as const, bulkId: 'done', status: '201' };
+    expect(await recordBulkResults(ctx.db, ws.workspaceId, id, { 0: recorded }, 1)).toBe(true);
+    const deps = { db: ctx.db, publicUrl: PUBLIC_URL, batchSize: 1000, log: logger };
+    expect(await runBulkRequest(deps, ws.workspaceId, id)).toMatchObject({ ran: true, batches: 1 });
+    expect(await findByUserName(done.userName)).toEqual([]);
+    expect(await findByUserName(todo.userName)).toHaveLength(1);
+    expect(await runBulkRequest(deps, ws.workspaceId, id)).toMatchObject({ ran: false });
+    const res = await scim('GET', `/Bulk/${id}`);
+    expect(res.body.Operations.map((o: any) => [o.bulkId, o.status])).toEqual([
+      ['done', '201'],
+      ['todo', '201'],
+    ]);
   });
 });
 

@@ -1,7 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database, Db } from '../db/index.js';
 import { ScimError } from '../lib/errors.js';
-import { isUuid } from '../lib/ids.js';
 import { provision, type ProvisionItem, type ProvisionResult } from '../provisioning/engine.js';
 import type { EngineLogger } from '../provisioning/types.js';
 import { runGroupOperation } from './bulk.groups.js';
@@ -14,9 +13,9 @@ import {
   type BulkOpResult,
   type BulkRunContext,
 } from './bulk.types.js';
-import { fromScimUser, toScimUser } from './mapper.js';
-import { findScimUsers, scimSendsInvites } from './users.repository.js';
-import { patchItem, replaceItem, scimErrorOf, scimWriteOptions, versionOf } from './users.service.js';
+import { prepareUserEntries, unexpected, userOutcome, type Entry } from './bulk.users.js';
+import { scimSendsInvites } from './users.repository.js';
+import { scimWriteOptions } from './users.service.js';
 
 export interface BulkRunDeps {
   db: Db;
@@ -35,25 +34,6 @@ class Interrupt extends Error {
     super(`bulk run interrupted: ${kind}`);
   }
 }
-
-interface Entry {
-  index: number;
-  op: BulkOperation;
-  /** Known before the engine runs (a bad body, an unresolvable reference, a group operation). */
-  result?: BulkOpResult;
-  item?: ProvisionItem;
-}
-
-const SUCCESS: Record<string, string> = {
-  created: '201',
-  updated: '200',
-  unchanged: '200',
-  deactivated: '200',
-  deleted: '204',
-};
-
-const unexpected = () =>
-  new ScimError(500, undefined, 'This operation failed because of an unexpected error; retry it.');
 
 /**
  * One run of a staged Bulk request. Operations run in waves: each wave holds every operation whose
@@ -197,63 +177,6 @@ class BulkRun {
     await flush();
   }
 
-  /** Turns operations into engine items; what cannot become one gets its result now. */
-  private async prepare(entries: Entry[]): Promise<void> {
-    const patched = entries
-      .filter((e) => !e.result && e.op.method === 'PATCH' && isUuid(e.op.id ?? ''))
-      .map((e) => e.op.id!);
-    const rows = new Map(
-      (await findScimUsers(this.deps.db, this.workspaceId, patched)).map((r) => [r.id, r]),
-    );
-    for (const e of entries) {
-      if (e.result) continue;
-      const { op } = e;
-      const id = op.id ?? '';
-      const key = String(e.index);
-      try {
-        if (op.method !== 'POST' && !isUuid(id)) throw new ScimError(404, undefined, `User ${id} not found.`);
-        let item: ProvisionItem;
-        if (op.method === 'POST') item = fromScimUser(op.data, key);
-        else if (op.method === 'PUT') item = replaceItem(op.data, id, key);
-        else if (op.method === 'DELETE') item = { key, userId: id, op: 'delete' };
-        else {
-          const row = rows.get(id);
-          if (!row) throw new ScimError(404, undefined, `User ${id} not found.`);
-          item = patchItem(toScimUser(row, this.deps.publicUrl), op.data, id, key);
-        }
-        const expected = versionOf(op.version);
-        if (expected !== undefined) item.expectedVersion = expected;
-        e.item = item;
-      } catch (error) {
-        if (!(error instanceof ScimError))
-          this.deps.log.error({ err: error, index: e.index }, 'bulk operation failed unexpectedly');
-        e.result = failure(
-          op,
-          error instanceof ScimError ? error : unexpected(),
-          isUuid(id) ? id : undefined,
-        );
-      }
-    }
-  }
-
-  private outcome(e: Entry, r: ProvisionResult): BulkOpResult {
-    const { op } = e;
-    const status = SUCCESS[r.status];
-    if (status) {
-      return {
-        method: op.method,
-        resource: op.resource,
-        ...(op.bulkId !== undefined ? { bulkId: op.bulkId } : {}),
-        ...(r.userId || op.id ? { id: r.userId ?? op.id } : {}),
-        ...(r.version !== undefined && r.status !== 'deleted' ? { version: `W/"${r.version}"` } : {}),
-        status,
-      };
-    }
-    const error = scimErrorOf(r, op.id);
-    const target = op.id !== undefined && isUuid(op.id) ? op.id : undefined;
-    return failure(op, error instanceof ScimError ? error : unexpected(), target);
-  }
-
   /** Where failOnErrors is reached in `list` (given what is known of it), or -1. */
   private cutOf(list: Entry[], known: (e: Entry) => BulkOpResult | undefined): number {
     if (this.limit === undefined) return -1;
@@ -266,7 +189,7 @@ class BulkRun {
   }
 
   private async runBatch(entries: Entry[], mode: 'create' | 'upsert'): Promise<void> {
-    await this.prepare(entries);
+    await prepareUserEntries(this.deps, this.workspaceId, entries);
     // A failure known now ends the request there: nothing after it may reach the engine.
     const early = this.cutOf(entries, (e) => e.result);
     let list = early >= 0 ? entries.slice(0, early + 1) : entries;
@@ -283,7 +206,7 @@ class BulkRun {
         items.forEach((item, i) => seen.set(item.key, res[i]!));
         const known = (e: Entry) => {
           const r = e.item ? seen.get(e.item.key) : undefined;
-          return e.result ?? (r ? this.outcome(e, r) : undefined);
+          return e.result ?? (r ? userOutcome(e.op, r) : undefined);
         };
         const cut = this.cutOf(current, known);
         const mine = new Set(items.map((i) => i.key));
@@ -304,7 +227,7 @@ class BulkRun {
           inTransaction,
         );
         this.batches += 1;
-        const outcomes = new Map(engine.map((e, i) => [e, this.outcome(e, results[i]!)]));
+        const outcomes = new Map(engine.map((e, i) => [e, userOutcome(e.op, results[i]!)]));
         const cut = this.cutOf(list, (e) => e.result ?? outcomes.get(e));
         for (const [i, e] of engine.entries()) {
           this.apply(e.index, outcomes.get(e)!);
