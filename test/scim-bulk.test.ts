@@ -172,6 +172,9 @@ describe('POST /scim/v2/Bulk', () => {
     expect(res.body.Operations.map((o: any) => o.status)).toEqual(['201', '409', '201', '409', '201']);
     expect(res.body.Operations[1].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
     expect(res.body.Operations[3].response).toMatchObject({ status: '409', scimType: 'uniqueness' });
+    expect(res.body.Operations[3].response.detail).toMatch(
+      /is taken by an earlier operation of this request\.$/,
+    );
   });
 
   it('answers 400 for an invalid user in its operation, as POST /Users does', async () => {

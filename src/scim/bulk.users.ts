@@ -84,7 +84,15 @@ export function userOutcome(op: BulkOperation, r: ProvisionResult): BulkOpResult
       status,
     };
   }
-  const error = scimErrorOf(r, op.id);
+  // One batch holds several operations: the engine's "earlier in the same batch" is an earlier operation.
+  const error =
+    r.errorCode === 'duplicate_in_batch'
+      ? new ScimError(
+          409,
+          'uniqueness',
+          `${(r.errorMessage ?? 'This user').replace(/ appears earlier in the same batch\.$/, '')} is taken by an earlier operation of this request.`,
+        )
+      : scimErrorOf(r, op.id);
   const target = op.id !== undefined && isUuid(op.id) ? op.id : undefined;
   return failure(op, error instanceof ScimError ? error : unexpected(), target);
 }
