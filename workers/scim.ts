@@ -13,7 +13,13 @@ export const bulk: Processor<JobMap['scim']['bulk']> = async (job, ctx, log) => 
   const { workspaceId, requestId } = job.data;
   try {
     const outcome = await runBulkRequest(
-      { db: ctx.db, publicUrl: ctx.config.publicUrl, batchSize: ctx.config.batchSize, log },
+      {
+        db: ctx.db,
+        publicUrl: ctx.config.publicUrl,
+        batchSize: ctx.config.batchSize,
+        log,
+        shouldStop: () => ctx.shuttingDown(),
+      },
       workspaceId,
       requestId,
     );

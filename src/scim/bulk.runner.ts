@@ -23,6 +23,8 @@ export interface BulkRunDeps {
   /** Most engine items per provision() call (BATCH_SIZE). */
   batchSize: number;
   log: EngineLogger;
+  /** True once the worker is shutting down: the run stops between batches; a retry continues it. */
+  shouldStop?: () => boolean;
 }
 
 /** Thrown from inside a batch's transaction to roll it back: past failOnErrors, or another run won. */
@@ -189,6 +191,8 @@ class BulkRun {
   }
 
   private async runBatch(entries: Entry[], mode: 'create' | 'upsert'): Promise<void> {
+    if (this.deps.shouldStop?.())
+      throw new Error('worker shutting down; the Bulk request continues on the next run');
     await prepareUserEntries(this.deps, this.workspaceId, entries);
     // A failure known now ends the request there: nothing after it may reach the engine.
     const early = this.cutOf(entries, (e) => e.result);
