@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   IMPORT_MAX_BYTES: Type.Integer({ minimum: 1, default: 104857600 }),
   IMPORT_MAX_ROWS: Type.Integer({ minimum: 1, default: 1000000 }),
   IMPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  SCIM_BULK_WAIT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
@@ -48,6 +49,8 @@ export interface Config {
   importMaxBytes: number;
   importMaxRows: number;
   importRetentionDays: number;
+  /** How long a SCIM Bulk request waits for the worker before answering 503 (the work goes on). */
+  scimBulkWaitSeconds: number;
   operatorToken: string | undefined;
   logLevel: string;
   trustProxy: boolean;
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importMaxBytes: e.IMPORT_MAX_BYTES,
     importMaxRows: e.IMPORT_MAX_ROWS,
     importRetentionDays: e.IMPORT_RETENTION_DAYS,
+    scimBulkWaitSeconds: e.SCIM_BULK_WAIT_SECONDS,
     operatorToken: e.OPERATOR_TOKEN,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

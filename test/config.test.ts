@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       importMaxBytes: 104857600,
       importMaxRows: 1000000,
       importRetentionDays: 30,
+      scimBulkWaitSeconds: 30,
       operatorToken: undefined,
       logLevel: 'info',
       trustProxy: false,

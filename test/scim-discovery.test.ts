@@ -72,7 +72,7 @@ describe('GET /scim/v2/ServiceProviderConfig', () => {
     expect(res.body).toEqual({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
       patch: { supported: true },
-      bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 2097152 },
+      bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 2097152 },
       filter: { supported: true, maxResults: 1000 },
       changePassword: { supported: false },
       sort: { supported: true },

@@ -3,6 +3,7 @@ import type { Processors } from './context.js';
 import { drain } from './email.js';
 import { resend } from './invitations.js';
 import { batch, run } from './imports.js';
+import { bulk } from './scim.js';
 
 export const processors: Processors = {
   maintenance: {
@@ -15,6 +16,7 @@ export const processors: Processors = {
   email: { drain },
   invitations: { resend },
   imports: { run, batch },
+  scim: { bulk },
 };
 
 /** Refuses to start a worker when a job name of the job map has no processor. */

@@ -11,6 +11,8 @@ import {
   unfinishedImports,
 } from '../src/imports/imports.repository.js';
 import { unfinishedResends } from '../src/users/resends.repository.js';
+import { ensureBulk } from '../src/queues/bulk.js';
+import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk.repository.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { SweepTask } from './sweeper.js';
 
@@ -110,12 +112,34 @@ export function retentionSweepTask({ db }: SweepDeps, days: number): SweepTask {
   return { name: 'retention', run: () => purgeExpired(db, days) };
 }
 
+/** A finished SCIM Bulk request's outcome stays readable (GET /scim/v2/Bulk/{id}) this long. */
+export const BULK_RETENTION_HOURS = 24;
+
+/**
+ * SCIM Bulk requests Postgres says are unfinished without a live job (the API could not enqueue, or
+ * Redis lost it) are enqueued; finished ones past their retention are deleted.
+ */
+export function bulkSweepTask({ db, queues }: SweepDeps): SweepTask {
+  return {
+    name: 'scim-bulk',
+    async run() {
+      let count = 0;
+      for (const row of await unfinishedBulkRequests(db)) {
+        if (await ensureBulk(queues, row.workspace_id, row.id)) count += 1;
+      }
+      await purgeBulkRequests(db, BULK_RETENTION_HOURS);
+      return count;
+    },
+  };
+}
+
 /** The sweep tasks a worker runs when none are given. */
 export function defaultSweepTasks(deps: SweepDeps, retentionDays = 30): SweepTask[] {
   return [
     outboxSweepTask(deps),
     resendSweepTask(deps),
     importSweepTask(deps),
+    bulkSweepTask(deps),
     retentionSweepTask(deps, retentionDays),
   ];
 }

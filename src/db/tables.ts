@@ -217,6 +217,27 @@ export interface IdempotencyKeyTable {
   created_at: Timestamp;
 }
 
+export type BulkStatus = 'queued' | 'running' | 'done';
+
+/** A SCIM Bulk request: operations staged by the API, results written by the worker batch by batch. */
+export interface ScimBulkRequestTable {
+  workspace_id: string;
+  id: string;
+  status: Generated<BulkStatus>;
+  actor: string;
+  fail_on_errors: number | null;
+  operation_count: number;
+  /** The validated operations; null once the request is done. */
+  operations: Json<unknown[] | null> | null;
+  /** Operation index → its outcome. */
+  results: Json<Record<string, unknown>>;
+  /** provision() calls made for it (observability: 1,000 creates are one batch). */
+  batches: Generated<number>;
+  created_at: Timestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   workspace_settings: WorkspaceSettingsTable;
@@ -232,6 +253,7 @@ export interface Database {
   imports: ImportTable;
   import_rows: ImportRowTable;
   idempotency_keys: IdempotencyKeyTable;
+  scim_bulk_requests: ScimBulkRequestTable;
 }
 
 export type RoleRow = Selectable<RoleTable>;

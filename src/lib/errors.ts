@@ -18,6 +18,7 @@ export class ScimError extends Error {
     readonly status: number,
     readonly scimType: string | undefined,
     readonly detail: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail);
     this.name = 'ScimError';

@@ -72,6 +72,7 @@ function mapError(error: FastifyError | Error): Mapped | undefined {
       code: error.scimType ?? 'scim_error',
       message: error.detail,
       scimType: error.scimType,
+      headers: error.headers,
     };
   }
   const fe = error as FastifyError;

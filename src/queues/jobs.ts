@@ -24,6 +24,10 @@ export interface JobMap {
     /** Re-invite in bulk: one invitation_resends row. */
     resend: { workspaceId: string; resendId: string };
   };
+  scim: {
+    /** Run a staged SCIM Bulk request (one scim_bulk_requests row), jobId bulk-<requestId>. */
+    bulk: { workspaceId: string; requestId: string };
+  };
 }
 
 export type QueueName = keyof JobMap;
@@ -36,6 +40,7 @@ export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
   email: ['drain'],
   invitations: ['resend'],
   imports: ['run', 'batch'],
+  scim: ['bulk'],
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
 import { recordRefusedWrite, type Refusal } from './audit.service.js';
+import bulkRoutes from './bulk.routes.js';
 import discoveryRoutes from './discovery.routes.js';
 import groupsRoutes from './groups.routes.js';
 import { scimCaller } from './users.service.js';
@@ -61,4 +62,5 @@ export default async function scim(app: FastifyInstance): Promise<void> {
   await app.register(discoveryRoutes);
   await app.register(usersRoutes);
   await app.register(groupsRoutes);
+  await app.register(bulkRoutes);
 }

@@ -283,7 +283,7 @@ export const RESOURCE_TYPES: readonly ScimResourceType[] = [USER_RESOURCE_TYPE, 
 /** What ServiceProviderConfig advertises; keep it true to what the routes do. */
 export const SERVICE_PROVIDER_FEATURES = {
   patch: { supported: true },
-  bulk: { supported: false, maxOperations: 1000, maxPayloadSize: 2_097_152 },
+  bulk: { supported: true, maxOperations: 1000, maxPayloadSize: 2_097_152 },
   filter: { supported: true, maxResults: 1000 },
   changePassword: { supported: false },
   sort: { supported: true },

@@ -55,3 +55,13 @@ export async function scimSendsInvites(db: DbOrTx, workspaceId: string): Promise
     .executeTakeFirst();
   return row?.scim_send_invites ?? false;
 }
+
+/** Live users of the workspace among `ids`, in one query. */
+export async function findScimUsers(db: DbOrTx, workspaceId: string, ids: string[]): Promise<ScimUserRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<ScimUserRow>`${select}
+    where u.workspace_id = ${workspaceId} and u.id = any(${ids}::uuid[]) and u.deleted_at is null`.execute(
+    db,
+  );
+  return rows;
+}

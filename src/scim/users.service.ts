@@ -1,7 +1,12 @@
 import type { Db } from '../db/index.js';
 import { ScimError } from '../lib/errors.js';
 import { isUuid } from '../lib/ids.js';
-import { provision, type ProvisionItem, type ProvisionResult } from '../provisioning/engine.js';
+import {
+  provision,
+  type ProvisionItem,
+  type ProvisionOptions,
+  type ProvisionResult,
+} from '../provisioning/engine.js';
 import { versionOf as ifMatchVersion } from './etag.js';
 import { fromScimUser, toScimUser, type ScimUserJson } from './mapper.js';
 import { applyPatch } from './patch.js';
@@ -46,16 +51,31 @@ const SCIM_ERRORS: Record<string, [number, string | undefined]> = {
   role_managed_by_identity_provider: [400, 'mutability'],
 };
 
-function raise(result: ProvisionResult | undefined, id?: string): never {
+/** The SCIM error for an engine result that failed: the same mapping for single writes and Bulk. */
+export function scimErrorOf(result: ProvisionResult | undefined, id?: string): Error {
   const code = result?.errorCode ?? 'internal_error';
-  if (code === 'not_found') throw notFound(id ?? '');
-  if (code === 'internal_error') throw new Error(result?.errorMessage ?? 'provisioning failed');
+  if (code === 'not_found') return notFound(id ?? '');
+  if (code === 'internal_error') return new Error(result?.errorMessage ?? 'provisioning failed');
   const [status, scimType] = SCIM_ERRORS[code] ?? [400, 'invalidValue'];
   const detail =
     code === 'already_exists'
       ? 'A user with this userName or e-mail already exists (compared ignoring case).'
       : (result?.errorMessage ?? code);
-  throw new ScimError(status, scimType, detail);
+  return new ScimError(status, scimType, detail);
+}
+
+function raise(result: ProvisionResult | undefined, id?: string): never {
+  throw scimErrorOf(result, id);
+}
+
+/** Engine options of every SCIM write. */
+export function scimWriteOptions(
+  actor: string,
+  sendInvites: boolean,
+  mode: 'create' | 'upsert',
+  source = 'scim',
+): ProvisionOptions {
+  return { mode, dryRun: false, sendInvites, activateUninvited: true, source, actor };
 }
 
 async function write(
@@ -66,12 +86,7 @@ async function write(
 ): Promise<ProvisionResult> {
   const sendInvites = await repo.scimSendsInvites(db, caller.workspaceId);
   const [result] = await provision(db, caller.workspaceId, [item], {
-    mode,
-    dryRun: false,
-    sendInvites,
-    activateUninvited: true,
-    source: 'scim',
-    actor: caller.actor,
+    ...scimWriteOptions(caller.actor, sendInvites, mode),
     ...(caller.operation ? { operation: caller.operation } : {}),
   });
   return result!;
@@ -125,7 +140,8 @@ export async function createScimUser(db: Db, caller: ScimCaller, body: unknown):
   return getScimUser(db, caller, result.userId);
 }
 
-const versionOf = (ifMatch: string | undefined) => ifMatchVersion(ifMatch, 'user');
+/** If-Match: the version it names; '*' or no header: none; anything else can never match (412). */
+export const versionOf = (ifMatch: string | undefined): number | undefined => ifMatchVersion(ifMatch, 'user');
 
 /** Writes a replace of the user, honouring If-Match, and answers the resource as it now stands. */
 async function writeReplace(
@@ -155,9 +171,14 @@ export async function replaceScimUser(
   ifMatch?: string,
 ): Promise<ScimUserJson> {
   await getScimUser(db, caller, id);
-  const item: ProvisionItem = { ...fromScimUser(body, 'scim'), userId: id, op: 'replace' };
+  return writeReplace(db, caller, id, replaceItem(body, id), ifMatch);
+}
+
+/** The engine item of a PUT. */
+export function replaceItem(body: unknown, id: string, key = 'scim'): ProvisionItem {
+  const item: ProvisionItem = { ...fromScimUser(body, key), userId: id, op: 'replace' };
   if (item.location === undefined) item.location = null;
-  return writeReplace(db, caller, id, item, ifMatch);
+  return item;
 }
 
 /** PATCH: applied to the current resource (atomically), then written as a replace. */
@@ -169,15 +190,20 @@ export async function patchScimUser(
   ifMatch?: string,
 ): Promise<ScimUserJson> {
   const current = await getScimUser(db, caller, id);
+  return writeReplace(db, caller, id, patchItem(current, body, id), ifMatch);
+}
+
+/** The engine item of a PATCH: applied to the current resource (atomically), written as a replace. */
+export function patchItem(current: ScimUserJson, body: unknown, id: string, key = 'scim'): ProvisionItem {
   const next = applyPatch(current, body);
-  const item: ProvisionItem = { ...fromScimUser(next, 'scim'), userId: id, op: 'replace' };
+  const item: ProvisionItem = { ...fromScimUser(next, key), userId: id, op: 'replace' };
   // The resource shows the effective role; only a change made by this PATCH is a request to change it.
   const before = (current[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
   const after = (next[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
   if (after.role === before.role) delete item.role;
   // A replace clears what it is not given, so an untouched location is sent as it is.
   item.location = after.location ?? null;
-  return writeReplace(db, caller, id, item, ifMatch);
+  return item;
 }
 
 export async function deleteScimUser(

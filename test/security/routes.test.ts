@@ -51,7 +51,7 @@ const text = (res: Call): string =>
   typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? '');
 
 const request = (token: string, method: string, url: string, body?: unknown): Promise<Call> =>
-  call(ctx.app, method as 'GET', url, {
+  call(ctx.app, method, url, {
     token,
     ...(body !== undefined ? { body } : {}),
     headers: url.startsWith('/scim/') ? { 'content-type': 'application/scim+json' } : {},
