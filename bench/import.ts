@@ -5,11 +5,10 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { parseBenchArgs, USAGE } from './lib/args.js';
 import { writeBenchFiles } from './lib/csv.js';
 import { copyFloor, type Floor } from './lib/floor.js';
-import { argsOrExit, openHarness, runMain } from './lib/harness.js';
+import { argsOrExit, openHarness, runMain, samplerClient } from './lib/harness.js';
 import { summariseProfiles } from './lib/profile.js';
 import { renderReport, writeResults, type Report, type RunResult } from './lib/results.js';
 import { runImport, type RunContext } from './lib/run.js';
@@ -66,7 +65,7 @@ async function main(): Promise<number> {
       const dbName = `lp_bench_${suffix}_${i + 1}`;
       const databaseUrl = h.urlOf(h.own(dbName));
       await runCli(['migrate'], { DATABASE_URL: databaseUrl });
-      const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lp-bench-sampler' });
+      const client = samplerClient(databaseUrl, log);
       await client.connect();
       const ctx: RunContext = {
         databaseUrl,

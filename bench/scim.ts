@@ -5,8 +5,7 @@
  * bench/RESULTS.md. Drops what it created.
  */
 import path from 'node:path';
-import pg from 'pg';
-import { argsOrExit, openHarness, runMain } from './lib/harness.js';
+import { argsOrExit, openHarness, runMain, samplerClient } from './lib/harness.js';
 import { summariseProfiles } from './lib/profile.js';
 import { Sampler } from './lib/sampler.js';
 import { parseScimArgs, SCIM_USAGE } from './lib/scim-args.js';
@@ -38,7 +37,7 @@ async function main(): Promise<number> {
       live: h.live,
     };
     const stack = await startStack(ctx, 'scim', 1);
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lp-bench-sampler' });
+    const client = samplerClient(databaseUrl, log);
     let sampler: Sampler | undefined;
     const loads: LoadResult[] = [];
     let bulk: BulkResult | undefined;

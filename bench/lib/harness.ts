@@ -42,6 +42,7 @@ export async function openHarness(
   const urlOf = (db: string) => Object.assign(new URL(server), { pathname: `/${db}` }).toString();
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'lp-bench-'));
   const admin = new pg.Client({ connectionString: server.toString() });
+  admin.on('error', (e) => log(`admin connection: ${e.message}`));
   const live = new Set<Proc>();
   const databases = new Set<string>();
   const dropDatabase = async (db: string) => {
@@ -90,6 +91,16 @@ export async function openHarness(
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * The bench's own connection to a bench database. An interrupt drops the database `with (force)`
+ * while it is open: the error that follows is expected, and must not crash the cleanup.
+ */
+export function samplerClient(databaseUrl: string, log: (line: string) => void): pg.Client {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lp-bench-sampler' });
+  client.on('error', (e) => log(`sampler connection: ${e.message}`));
+  return client;
 }
 
 /** Reads `parse(argv)`, printing the usage and exiting (2 on a bad argument, 0 on --help) when it throws. */
