@@ -3,81 +3,26 @@
  * script builds first) and starts the compiled service; creates and drops its own database and queue
  * prefix, and writes bench/RESULTS.md.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
-import { parseBenchArgs, USAGE, type BenchArgs } from './lib/args.js';
+import { parseBenchArgs, USAGE } from './lib/args.js';
 import { writeBenchFiles } from './lib/csv.js';
 import { copyFloor, type Floor } from './lib/floor.js';
-import { machineInfo } from './lib/machine.js';
+import { argsOrExit, openHarness, runMain, samplerClient } from './lib/harness.js';
 import { summariseProfiles } from './lib/profile.js';
 import { renderReport, writeResults, type Report, type RunResult } from './lib/results.js';
 import { runImport, type RunContext } from './lib/run.js';
-import { deleteKeys, root, runCli, stopService, type Proc } from './lib/service.js';
+import { deleteKeys, root, runCli } from './lib/service.js';
 import { waitForQuiet } from './lib/sampler.js';
 
 const log = (line: string) => void process.stderr.write(`${line}\n`);
 const PASSED_THROUGH = ['WORKER_CONCURRENCY', 'BATCH_SIZE', 'EMAIL_RATE_PER_SECOND'];
 
-function args(): BenchArgs {
-  try {
-    return parseBenchArgs(process.argv.slice(2));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    log(message ? `error: ${message}\n\n${USAGE}` : USAGE);
-    process.exit(message ? 2 : 0);
-  }
-}
-
 async function main(): Promise<number> {
-  const opts = args();
-  const suffix = randomBytes(4).toString('hex');
-  const server = new URL(process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  if (
-    !['127.0.0.1', 'localhost', '[::1]'].includes(server.hostname) ||
-    !/\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(redisUrl)
-  )
-    throw new Error('the bench runs against local Postgres and Redis only');
-  const urlOf = (db: string) => Object.assign(new URL(server), { pathname: `/${db}` }).toString();
-  const tmp = await mkdtemp(path.join(os.tmpdir(), 'lp-bench-'));
-  const admin = new pg.Client({ connectionString: server.toString() });
-  const live = new Set<Proc>();
-  const databases = new Set<string>();
-  const dropDatabase = async (db: string) => {
-    await admin
-      .query(`drop database if exists "${db}" with (force)`)
-      .then(() => databases.delete(db))
-      .catch((e: unknown) => log(`could not drop ${db}: ${String(e)}`));
-  };
-  const keyPattern = `{lpbench-${suffix}-*}:*`;
-
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await Promise.all([...live].map((p) => stopService(p, 10_000)));
-    const dropped = [...databases];
-    for (const db of dropped) await dropDatabase(db);
-    await admin.end().catch(() => undefined);
-    const keys = await deleteKeys(redisUrl, keyPattern).catch(() => -1);
-    if (!opts.keepFiles) await rm(tmp, { recursive: true, force: true });
-    log(
-      `cleaned up: every bench database dropped (${dropped.length} left at the end), ${keys} Redis keys left deleted${opts.keepFiles ? `, files kept in ${tmp}` : ''}`,
-    );
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-
+  const opts = argsOrExit(parseBenchArgs, USAGE, log);
+  const h = await openHarness(log, { keepFiles: opts.keepFiles });
+  const { suffix, admin, machine, tmp, redisUrl } = h;
   try {
-    await admin.connect();
-    const machine = await machineInfo(admin, redisUrl);
-    log(
-      `bench lp_bench_${suffix}; commit ${machine.commit}${machine.dirtyElsewhere.length ? ' (tree dirty)' : ''}`,
-    );
-
     // 1. Files: every size once, streamed to disk; the floor's (email, name) copy of the same rows.
     const sizes = [...new Set([...opts.runs.map((r) => r.size), opts.floorRows])].sort((a, b) => a - b);
     const files = new Map<number, string>();
@@ -96,17 +41,17 @@ async function main(): Promise<number> {
     let floor: Floor | undefined;
     const floorDb = `lp_bench_${suffix}_floor`;
     try {
-      databases.add(floorDb);
+      h.own(floorDb);
       await admin.query(`create database "${floorDb}"`);
       if (opts.quietWaitS > 0) await waitForQuiet(opts.quietWaitS, log);
-      floor = await copyFloor(urlOf(floorDb), floorFile, opts.floorRows, opts.floorRepeats);
+      floor = await copyFloor(h.urlOf(floorDb), floorFile, opts.floorRows, opts.floorRepeats);
       log(
         `COPY floor, ${opts.floorRows} rows: ${floor.runsMs.map((ms) => (ms / 1000).toFixed(2)).join(', ')} s`,
       );
     } catch (error) {
       log(`COPY floor failed: ${String(error)}`);
     } finally {
-      await dropDatabase(floorDb);
+      await h.dropDatabase(floorDb);
     }
 
     // 3. The runs: each in a fresh database, created and migrated by the service's own code (the CLI's
@@ -118,10 +63,9 @@ async function main(): Promise<number> {
     for (const [i, plan] of opts.runs.entries()) {
       log(`run: ${plan.size} rows, ${plan.workers} worker${plan.workers > 1 ? 's' : ''}`);
       const dbName = `lp_bench_${suffix}_${i + 1}`;
-      const databaseUrl = urlOf(dbName);
-      databases.add(dbName);
+      const databaseUrl = h.urlOf(h.own(dbName));
       await runCli(['migrate'], { DATABASE_URL: databaseUrl });
-      const client = new pg.Client({ connectionString: databaseUrl, application_name: 'lp-bench-sampler' });
+      const client = samplerClient(databaseUrl, log);
       await client.connect();
       const ctx: RunContext = {
         databaseUrl,
@@ -133,7 +77,7 @@ async function main(): Promise<number> {
         quietWaitS: opts.quietWaitS,
         cpuProf: opts.cpuProf,
         client,
-        live,
+        live: h.live,
         log,
       };
       try {
@@ -144,7 +88,7 @@ async function main(): Promise<number> {
         );
       } finally {
         await client.end().catch(() => undefined);
-        await dropDatabase(dbName);
+        await h.dropDatabase(dbName);
         await deleteKeys(redisUrl, `${ctx.queuePrefix}:*`).catch(() => undefined);
       }
     }
@@ -171,14 +115,8 @@ async function main(): Promise<number> {
     }
     return runs.every((r) => r.outcome === 'completed' && !r.note) ? 0 : 1;
   } finally {
-    await cleanup();
+    await h.cleanup();
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  },
-);
+runMain(main, log);

@@ -22,10 +22,12 @@ export async function upload(
   baseUrl: string,
   token: string,
   file: string,
+  options: Record<string, string> = {},
 ): Promise<{ status: number; body: unknown }> {
   const { size } = await stat(file);
+  const query = new URLSearchParams(options).toString();
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}/v1/imports`, {
+    const req = http.request(`${baseUrl}/v1/imports${query ? `?${query}` : ''}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': size },
     });

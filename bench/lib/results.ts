@@ -1,19 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import type { Floor } from './floor.js';
 import type { MachineInfo } from './machine.js';
-import type { ActivityCounts } from './sampler.js';
-
-/** CPU seconds spent during one phase of a run. */
-export interface PhaseCpu {
-  wallS: number;
-  api: number;
-  workers: number[];
-  pgBackends: number;
-  pgBackground: number;
-  machineBusy: number;
-  /** Other processes on the shared machine by command name, and the bench itself. */
-  others: Record<string, number>;
-}
+import { int, machineLines, markers, othersText, rows, s, table, top, writeSection } from './markdown.js';
+import type { ActivityCounts, PhaseCpu } from './sampler.js';
 
 export interface RunResult {
   size: number;
@@ -42,16 +30,6 @@ export interface Report {
   floor: Floor | undefined;
   runs: RunResult[];
 }
-
-const s = (x: number | undefined, digits = 2) => (x === undefined ? '–' : x.toFixed(digits));
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
-const rows = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
-const table = (head: string[], body: string[][]) =>
-  [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...body.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 
 const rowsPerS = (r: RunResult) => (r.e2eS ? r.processedRows / r.e2eS : undefined);
 const find = (runs: RunResult[], size: number, workers: number) =>
@@ -100,10 +78,6 @@ function cpuTable(runs: RunResult[]): string {
   for (const r of runs) {
     if (!r.cpu) continue;
     for (const [phase, c] of Object.entries(r.cpu)) {
-      const others = Object.entries(c.others)
-        .filter(([, v]) => v >= 0.05)
-        .sort((a, b) => b[1] - a[1]);
-      const total = others.reduce((sum, [, v]) => sum + v, 0);
       body.push([
         `${rows(r.size)} × ${r.workers}`,
         phase,
@@ -113,14 +87,7 @@ function cpuTable(runs: RunResult[]): string {
         s(c.pgBackends),
         s(c.pgBackground),
         s(c.machineBusy / c.wallS),
-        `${s(total)}${
-          others.length
-            ? ` (${others
-                .slice(0, 3)
-                .map(([k, v]) => `${k} ${s(v, 1)}`)
-                .join(', ')})`
-            : ''
-        }`,
+        othersText(c.others),
       ]);
     }
   }
@@ -139,15 +106,6 @@ function cpuTable(runs: RunResult[]): string {
     body,
   );
 }
-
-const top = (counts: Record<string, number>, n: number) => {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  if (total === 0) return ['none'];
-  return Object.entries(counts)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, v]) => `${Math.round((v / total) * 100)}% \`${k.replaceAll('`', "'").replaceAll('|', '/')}\``);
-};
 
 function activitySection(runs: RunResult[]): string {
   const parts: string[] = [];
@@ -210,15 +168,9 @@ function targets(report: Report): string {
   return table(['target (issue 5)', 'measured', 'met'], body);
 }
 
-export const START = '<!-- bench:import:start -->';
-export const END = '<!-- bench:import:end -->';
+const { start: START, end: END } = markers('import');
 
 export function renderReport(report: Report): string {
-  const m = report.machine;
-  const dirty =
-    m.dirtyElsewhere.length === 0
-      ? 'clean outside bench/'
-      : `**dirty**: ${m.dirtyElsewhere.length} paths changed outside bench/ (${m.dirtyElsewhere.slice(0, 8).join(', ')}${m.dirtyElsewhere.length > 8 ? ', ...' : ''})`;
   const floor = report.floor
     ? `Raw \`COPY\` of the same ${int(report.floor.rows)} rows (email, name) through \`psql \\copy\` into a fresh table with one unique index on \`(workspace_id, lower(email))\`: **${s(report.floor.medianMs / 1000)} s** median of ${report.floor.runsMs.length} (${report.floor.runsMs.map((x) => s(x / 1000)).join(', ')} s).`
     : 'COPY floor not measured.';
@@ -226,10 +178,7 @@ export function renderReport(report: Report): string {
     START,
     '## CSV import (`npm run bench:import`)',
     '',
-    `Command: \`${report.command}\`  `,
-    `Date: ${m.date}; commit \`${m.commit}\`, tree ${dirty}.  `,
-    `Machine: ${m.nproc} × ${m.cpus}, ${m.memoryGiB} GiB; Node ${m.node}; PostgreSQL ${m.postgres}; Redis ${m.redis}, both local.  `,
-    `Postgres settings: ${m.pgSettings}.  `,
+    ...machineLines(report.command, report.machine),
     `Service: ${report.settings}.`,
     '',
     'Each run: its own new database (created and migrated by the service CLI) and queue prefix, a new',
@@ -270,12 +219,5 @@ export function renderReport(report: Report): string {
   ].join('\n');
 }
 
-/** Replaces the generated section of bench/RESULTS.md, keeping what is written around it. */
-export async function writeResults(file: string, section: string): Promise<void> {
-  let text = await readFile(file, 'utf8').catch(() => '# Benchmark results\n');
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start >= 0 && end > start) text = text.slice(0, start) + section + text.slice(end + END.length);
-  else text = `${text.trimEnd()}\n\n${section}\n`;
-  await writeFile(file, text);
-}
+/** Replaces the import section of bench/RESULTS.md, keeping what is written around it. */
+export const writeResults = (file: string, section: string) => writeSection(file, 'import', section);

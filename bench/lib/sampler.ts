@@ -22,6 +22,35 @@ export interface CpuSnapshot {
   others: Record<string, number>;
 }
 
+/** CPU seconds spent between two snapshots. */
+export interface PhaseCpu {
+  wallS: number;
+  api: number;
+  workers: number[];
+  pgBackends: number;
+  pgBackground: number;
+  machineBusy: number;
+  /** Other processes on the shared machine by command name, and the bench itself. */
+  others: Record<string, number>;
+}
+
+/** The CPU between two snapshots; the targets labelled `api`, `workers` and `bench` by name. */
+export function phaseCpu(from: CpuSnapshot, to: CpuSnapshot, workers: string[]): PhaseCpu {
+  const d = (label: string) => (to.node[label] ?? 0) - (from.node[label] ?? 0);
+  return {
+    wallS: (to.at - from.at) / 1000,
+    api: d('api'),
+    workers: workers.map(d),
+    pgBackends: to.pgBackends - from.pgBackends,
+    pgBackground: to.pgBackground - from.pgBackground,
+    machineBusy: to.machineBusy - from.machineBusy,
+    others: {
+      ...Object.fromEntries(Object.entries(to.others).map(([k, v]) => [k, v - (from.others[k] ?? 0)])),
+      'the bench': d('bench'),
+    },
+  };
+}
+
 /** What the bench database's backends were doing, counted over 200 ms samples. */
 export interface ActivityCounts {
   byState: Record<string, number>;
@@ -94,6 +123,8 @@ interface ActivityRow {
  */
 export class Sampler {
   private readonly peakRss = new Map<string, number>();
+  /** Highest VmRSS per process since the last mark. */
+  private windowRss = new Map<string, number>();
   private readonly pgProcs = new Map<number, PgProc>();
   private readonly lastNode = new Map<string, number>();
   private readonly otherProcs = new Map<number, PgProc & { comm: string }>();
@@ -107,6 +138,12 @@ export class Sampler {
     private readonly targets: NodeTarget[],
   ) {}
 
+  /** Follows one more process from now on (a load generator started for one scenario). */
+  async track(target: NodeTarget): Promise<void> {
+    this.targets.push(target);
+    await this.enqueue();
+  }
+
   /** Takes the baseline: CPU already spent by Postgres processes alive now does not count. */
   async start(): Promise<CpuSnapshot> {
     await this.sample(true);
@@ -114,12 +151,17 @@ export class Sampler {
     return this.snapshot();
   }
 
-  /** Samples now and returns the cumulative CPU; the activity counted since the last mark goes with it. */
-  async mark(): Promise<{ cpu: CpuSnapshot; activity: ActivityCounts }> {
+  /**
+   * Samples now and returns the cumulative CPU; the activity counted and the peak RSS (kB) seen since
+   * the last mark go with it.
+   */
+  async mark(): Promise<{ cpu: CpuSnapshot; activity: ActivityCounts; rssKb: Record<string, number> }> {
     await this.enqueue();
     const activity = this.activity;
+    const rssKb = Object.fromEntries(this.windowRss);
     this.activity = emptyCounts();
-    return { cpu: this.snapshot(), activity };
+    this.windowRss = new Map();
+    return { cpu: this.snapshot(), activity, rssKb };
   }
 
   async stop(): Promise<void> {
@@ -140,7 +182,10 @@ export class Sampler {
   private async sample(baseline: boolean): Promise<void> {
     for (const t of this.targets) {
       const rss = statusKb(t.pid, 'VmRSS');
-      if (rss !== undefined) this.peakRss.set(t.label, Math.max(rss, this.peakRss.get(t.label) ?? 0));
+      if (rss !== undefined) {
+        this.peakRss.set(t.label, Math.max(rss, this.peakRss.get(t.label) ?? 0));
+        this.windowRss.set(t.label, Math.max(rss, this.windowRss.get(t.label) ?? 0));
+      }
       const cpu = cpuSeconds(t.pid);
       if (cpu !== undefined) this.lastNode.set(t.label, cpu);
     }
