@@ -34,6 +34,7 @@ export async function revokeToken(
   prefix: string,
 ): Promise<'revoked' | 'already_revoked' | 'not_found'> {
   const result = await revokeTokenByPrefix(db, prefix);
+  for (const [key, entry] of recent) if (entry.caller.tokenPrefix === prefix) recent.delete(key);
   if (!result.found) return 'not_found';
   return result.revoked ? 'revoked' : 'already_revoked';
 }
@@ -53,16 +54,36 @@ const invalidToken = (): AppError =>
 // busy token costs no query at all between them.
 const lastTouched = new Map<string, number>();
 
+/**
+ * Tokens this process checked in the last TOKEN_CACHE_MS, by hash (never the token itself): an identity
+ * provider's burst of requests costs one lookup, not one per request. A revocation reaches this process
+ * at once, other processes within TOKEN_CACHE_MS.
+ */
+export const TOKEN_CACHE_MS = 5_000;
+const recent = new Map<string, { caller: Caller; until: number }>();
+
 export async function authenticate(db: DbOrTx, token: string): Promise<Caller> {
   const prefix = prefixOf(token);
   if (!prefix) throw invalidToken();
-  const row = await findTokenByPrefix(db, prefix);
-  if (!row || row.revoked_at || !sameHash(row.token_hash, hashToken(token))) throw invalidToken();
+  const hash = hashToken(token);
+  const key = hash.toString('base64');
   const now = Date.now();
+  const cached = recent.get(key);
+  if (cached && cached.until > now) return cached.caller;
+  const row = await findTokenByPrefix(db, prefix);
+  if (!row || row.revoked_at || !sameHash(row.token_hash, hash)) throw invalidToken();
   if ((lastTouched.get(row.id) ?? 0) < now - 60_000) {
     lastTouched.set(row.id, now);
     if (lastTouched.size > 10_000) lastTouched.clear();
     await touchToken(db, row.id);
   }
-  return { workspaceId: row.workspace_id, tokenId: row.id, tokenPrefix: row.prefix, scopes: row.scopes };
+  const caller = {
+    workspaceId: row.workspace_id,
+    tokenId: row.id,
+    tokenPrefix: row.prefix,
+    scopes: row.scopes,
+  };
+  if (recent.size >= 10_000) recent.clear();
+  recent.set(key, { caller, until: now + TOKEN_CACHE_MS });
+  return caller;
 }

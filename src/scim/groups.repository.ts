@@ -39,13 +39,13 @@ export async function listScimGroups(
   orderBy: RawBuilder<unknown>,
 ): Promise<{ rows: ScimGroupRow[]; total: number }> {
   const where = sql`g.workspace_id = ${workspaceId} ${filter ? sql`and (${filter})` : sql``}`;
-  const [page, count] = await Promise.all([
+  const page =
     limit > 0
-      ? sql<ScimGroupRow>`select ${columns} from roles g where ${where}
+      ? await sql<ScimGroupRow>`select ${columns} from roles g where ${where}
           order by ${orderBy} offset ${offset} limit ${limit}`.execute(db)
-      : Promise.resolve({ rows: [] as ScimGroupRow[] }),
-    sql<{ n: number }>`select count(*)::int as n from roles g where ${where}`.execute(db),
-  ]);
+      : { rows: [] as ScimGroupRow[] };
+  if (offset === 0 && page.rows.length < limit) return { rows: page.rows, total: page.rows.length };
+  const count = await sql<{ n: number }>`select count(*)::int as n from roles g where ${where}`.execute(db);
   return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
 }
 

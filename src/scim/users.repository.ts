@@ -33,17 +33,16 @@ export async function listScimUsers(
   orderBy: RawBuilder<unknown> = sql`u.id`,
 ): Promise<{ rows: ScimUserRow[]; total: number }> {
   const where = sql`u.workspace_id = ${workspaceId} and u.deleted_at is null ${filter ? sql`and (${filter})` : sql``}`;
-  const [page, count] = await Promise.all([
+  const page =
     limit > 0
-      ? sql<ScimUserRow>`${select} where ${where} order by ${orderBy} offset ${offset} limit ${limit}`.execute(
+      ? await sql<ScimUserRow>`${select} where ${where} order by ${orderBy} offset ${offset} limit ${limit}`.execute(
           db,
         )
-      : Promise.resolve({ rows: [] as ScimUserRow[] }),
-    sql<{ n: number }>`select count(*)::int as n from users u
-      join roles r on r.workspace_id = u.workspace_id and r.id = u.role_id
-      left join locations l on l.workspace_id = u.workspace_id and l.id = u.location_id
-      where ${where}`.execute(db),
-  ]);
+      : { rows: [] as ScimUserRow[] };
+  // A first page that is not full is the whole result (an identity provider's `userName eq` lookup):
+  // no count needed.
+  if (offset === 0 && page.rows.length < limit) return { rows: page.rows, total: page.rows.length };
+  const count = await sql<{ n: number }>`select count(*)::int as n from users u where ${where}`.execute(db);
   return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
 }
 
