@@ -12,6 +12,7 @@ import errorsPlugin from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
 import scimPlugin from './scim/plugin.js';
 import openapiPlugin from './plugins/openapi.js';
+import overloadPlugin from './plugins/overload.js';
 import queuesPlugin from './plugins/queues.js';
 import './plugins/types.js';
 import locationRoutes from './users/locations.routes.js';
@@ -93,6 +94,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(errorsPlugin);
   await app.register(dbPlugin, options.db ? { db: options.db } : {});
   await app.register(queuesPlugin);
+  await app.register(overloadPlugin);
   await app.register(authPlugin);
   await app.register(openapiPlugin);
   await app.register(formbody, { bodyLimit: 4096 });

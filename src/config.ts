@@ -26,6 +26,8 @@ const EnvSchema = Type.Object({
   IMPORT_MAX_ROWS: Type.Integer({ minimum: 1, default: 1000000 }),
   IMPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
   SCIM_BULK_WAIT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 10000000, default: 60000 }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
@@ -51,6 +53,10 @@ export interface Config {
   importRetentionDays: number;
   /** How long a SCIM Bulk request waits for the worker before answering 503 (the work goes on). */
   scimBulkWaitSeconds: number;
+  /** Requests per minute per token (per client address without one), counted in Redis; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Above this event-loop delay the API answers 503 with Retry-After; 0: never. */
+  maxEventLoopDelayMs: number;
   operatorToken: string | undefined;
   logLevel: string;
   trustProxy: boolean;
@@ -124,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importMaxRows: e.IMPORT_MAX_ROWS,
     importRetentionDays: e.IMPORT_RETENTION_DAYS,
     scimBulkWaitSeconds: e.SCIM_BULK_WAIT_SECONDS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     operatorToken: e.OPERATOR_TOKEN,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -10,7 +10,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/healthz',
     {
-      config: { public: true },
+      // Liveness stays 200 under load: a busy process is alive, and restarting it would lose its work.
+      config: { public: true, pressureHandler: () => undefined },
       schema: {
         tags: ['operations'],
         summary: 'Liveness',

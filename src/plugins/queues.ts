@@ -11,6 +11,7 @@ export default fp(
     connection.on('error', (err) => app.log.debug({ err }, 'redis connection error'));
     const instance = new Queues(connection, app.config.queuePrefix);
     app.decorate('queues', instance);
+    app.decorate('redis', connection);
     app.decorate('redisReady', async () => {
       try {
         await instance.ready();

@@ -2,6 +2,7 @@ import type { Caller } from '../auth/tokens.service.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Scope } from '../db/tables.js';
+import type { Redis } from 'ioredis';
 import type { Queues } from '../queues/producer.js';
 
 export interface RouteAccess {
@@ -15,6 +16,8 @@ declare module 'fastify' {
     config: Config;
     db: Db;
     queues: Queues;
+    /** The API's fail-fast Redis connection (producers, rate-limit counters). */
+    redis: Redis;
     /** Pings Redis; false when it does not answer. */
     redisReady(): Promise<boolean>;
     /** Every route and the access it declared, as the auth plugin checked them at registration. */
