@@ -29,6 +29,8 @@ export interface Stack {
   api: Proc;
   workers: Proc[];
   procs: Proc[];
+  /** The environment the processes were started with (without ROLE and PORT), to start more. */
+  env: Record<string, string>;
 }
 
 /** Creates the workspace through the CLI and starts the processes; `readyStack` waits for them. */
@@ -76,7 +78,7 @@ export async function startStack(ctx: StackContext, tag: string, workerCount: nu
   );
   const procs = [api, ...workers];
   for (const p of procs) ctx.live.add(p);
-  return { baseUrl: `http://127.0.0.1:${port}`, ...created, api, workers, procs };
+  return { baseUrl: `http://127.0.0.1:${port}`, ...created, api, workers, procs, env };
 }
 
 export async function readyStack(ctx: StackContext, stack: Stack): Promise<void> {
