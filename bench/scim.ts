@@ -12,7 +12,7 @@ import { parseScimArgs, SCIM_USAGE } from './lib/scim-args.js';
 import { exitCode, renderScimReport, type ScimReport } from './lib/scim-results.js';
 import { runBulk, runLoad, type BulkResult, type LoadResult, type ScimRunContext } from './lib/scim-run.js';
 import { LOAD_SCENARIOS } from './lib/scim-scenarios.js';
-import { seedUsers } from './lib/scim-seed.js';
+import { seedGroup, seedUsers } from './lib/scim-seed.js';
 import { writeSection } from './lib/markdown.js';
 import { root, runCli } from './lib/service.js';
 import { readyStack, startStack, stopStack, type StackContext } from './lib/stack.js';
@@ -54,6 +54,10 @@ async function main(): Promise<number> {
       });
       log(`  seeded in ${seed.seconds.toFixed(1)} s`);
 
+      const group = opts.scenarios.some((x) => x.startsWith('group-'))
+        ? await seedGroup(stack, seed.idsFile, log)
+        : undefined;
+
       sampler = new Sampler(client, dbName, [...stack.procs, { label: 'bench', pid: process.pid }]);
       await sampler.start();
       const run: ScimRunContext = {
@@ -62,6 +66,7 @@ async function main(): Promise<number> {
         opts,
         users: opts.users,
         idsFile: seed.idsFile,
+        ...(group ? { groupId: group.groupId } : {}),
         dir: h.tmp,
         suffix: h.suffix,
         log,
@@ -94,6 +99,7 @@ async function main(): Promise<number> {
         warmupS: opts.warmupS,
         durationS: opts.durationS,
         seed,
+        group,
         loads,
         bulk,
       };

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseCount, UsageError } from './args.js';
 
-export const SCENARIOS = ['filter', 'get', 'patch', 'post', 'bulk'] as const;
+export const SCENARIOS = ['filter', 'get', 'patch', 'post', 'group-get', 'group-patch', 'bulk'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScimArgs {

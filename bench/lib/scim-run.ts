@@ -11,6 +11,8 @@ export interface ScimRunContext {
   opts: ScimArgs;
   users: number;
   idsFile: string;
+  /** The group holding every seeded user, for the group scenarios. */
+  groupId?: string;
   dir: string;
   /** Unique to this bench run: goes into every userName the bench creates. */
   suffix: string;
@@ -76,7 +78,10 @@ export async function runLoad(ctx: ScimRunContext, scenario: LoadScenario): Prom
     error: undefined,
   };
   const script = path.join(ctx.dir, `${scenario.name}.lua`);
-  await writeScript(script, scenario.lua(ctx.users));
+  await writeScript(
+    script,
+    scenario.lua(ctx.users, ctx.groupId !== undefined ? { groupId: ctx.groupId } : {}),
+  );
   const wrk = (phase: 'w' | 'm', durationS: number) =>
     runWrk({
       url: stack.baseUrl,

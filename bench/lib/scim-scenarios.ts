@@ -4,7 +4,7 @@ import type { ScenarioName } from './scim-args.js';
 export interface LoadScenario {
   name: Exclude<ScenarioName, 'bulk'>;
   label: string;
-  lua: (users: number) => string;
+  lua: (users: number, extra: { groupId?: string }) => string;
 }
 
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -46,6 +46,25 @@ function request()
   local body = '{"schemas":["${PATCH_OP}"],"Operations":[{"op":"replace","path":"title","value":"Title ' ..
     math.random(1, 1000000) .. '"}]}'
   return wrk.format("PATCH", "/scim/v2/Users/" .. ids[math.random(#ids)], nil, body)
+end`,
+  },
+  {
+    name: 'group-get',
+    label: 'GET /Groups/{id}?excludedAttributes=members (a group of every seeded user)',
+    lua: (_users, extra) => String.raw`
+function request()
+  return wrk.format("GET", "/scim/v2/Groups/${extra.groupId ?? 'missing'}?excludedAttributes=members")
+end`,
+  },
+  {
+    name: 'group-patch',
+    label: 'PATCH /Groups/{id}: remove one random member, add another (a group of every seeded user)',
+    lua: (_users, extra) => String.raw`${READ_IDS}
+function request()
+  local body = '{"schemas":["${PATCH_OP}"],"Operations":[{"op":"remove","path":"members[value eq \\\"' ..
+    ids[math.random(#ids)] .. '\\\"]"},{"op":"add","path":"members","value":[{"value":"' ..
+    ids[math.random(#ids)] .. '"}]}]}'
+  return wrk.format("PATCH", "/scim/v2/Groups/${extra.groupId ?? 'missing'}", nil, body)
 end`,
   },
   {

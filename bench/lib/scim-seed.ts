@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import { upload, type ImportView } from './api.js';
@@ -50,4 +50,45 @@ export async function seedUsers(
   await writeFile(idsFile, `${rows.map((r) => r.id).join('\n')}\n`);
   if (opts.analyze) await client.query('analyze');
   return { users: opts.users, seconds, analyzed: opts.analyze, idsFile };
+}
+
+/**
+ * Puts every seeded user into one new group through the API, 1,000 members per PATCH (the body limit
+ * allows about 20,000), as an identity provider pushing a large group does. Returns its id and the time.
+ */
+export async function seedGroup(
+  stack: Stack,
+  idsFile: string,
+  log: (line: string) => void,
+): Promise<{ groupId: string; members: number; seconds: number }> {
+  const ids = (await readFile(idsFile, 'utf8')).split('\n').filter(Boolean);
+  const headers = { authorization: `Bearer ${stack.token}`, 'content-type': 'application/scim+json' };
+  const t0 = performance.now();
+  const created = await fetch(`${stack.baseUrl}/scim/v2/Groups`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: 'Everyone',
+    }),
+  });
+  if (created.status !== 201)
+    throw new Error(`group create answered ${created.status}: ${await created.text()}`);
+  const groupId = ((await created.json()) as { id: string }).id;
+  for (let i = 0; i < ids.length; i += 1000) {
+    const res = await fetch(`${stack.baseUrl}/scim/v2/Groups/${groupId}`, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [
+          { op: 'add', path: 'members', value: ids.slice(i, i + 1000).map((value) => ({ value })) },
+        ],
+      }),
+    });
+    if (res.status !== 204) throw new Error(`member add answered ${res.status}: ${await res.text()}`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  log(`  group of ${ids.length} members in ${seconds.toFixed(1)} s`);
+  return { groupId, members: ids.length, seconds };
 }
