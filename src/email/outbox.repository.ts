@@ -40,7 +40,7 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
     with candidates as (
       select i.id, u.email, u.display_name, u.given_name, u.family_name,
              (i.status = 'pending' and i.expires_at > now()
-              and u.deleted_at is null and u.status <> 'deactivated') as sendable
+              and (u.deleted_at is null) is true and u.status <> 'deactivated') as sendable
       from invitations i
       join users u on u.workspace_id = i.workspace_id and u.id = i.user_id
       where i.workspace_id = ${workspaceId} and i.send_state = 'queued'

@@ -41,7 +41,7 @@ export async function lockUsers(
   const { rows } = await sql<{ id: string; live: boolean }>`
     select u.id, u.deleted_at is null as live from users u
     where u.workspace_id = ${workspaceId}
-      and ((u.deleted_at is null and (u.id = any(${ids}::uuid[])
+      and (((u.deleted_at is null) is true and (u.id = any(${ids}::uuid[])
              ${
                who.membersOf
                  ? sql`or u.id in (select g.user_id from group_memberships g
@@ -127,7 +127,7 @@ export async function recomputeEffectiveRoles(
                        order by r.rank desc, r.name_key, r.id limit 1),
                       x.direct_role_id) as to_role_id
       from users x
-      where x.workspace_id = ${workspaceId} and x.id = any(${userIds}::uuid[]) and x.deleted_at is null
+      where x.workspace_id = ${workspaceId} and x.id = any(${userIds}::uuid[]) and (x.deleted_at is null) is true
     ) e
     where u.workspace_id = ${workspaceId} and u.id = e.id and u.role_id <> e.to_role_id
     returning u.id, e.from_role_id, e.to_role_id`.execute(db);

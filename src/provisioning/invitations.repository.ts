@@ -57,7 +57,7 @@ export async function lockInvitedUsers(
 ): Promise<{ id: string }[]> {
   const { rows } = await sql<{ id: string }>`
     select id from users
-    where workspace_id = ${workspaceId} and id = any(${ids}::uuid[]) and status = 'invited' and deleted_at is null
+    where workspace_id = ${workspaceId} and id = any(${ids}::uuid[]) and status = 'invited' and (deleted_at is null) is true
     order by id for update`.execute(db);
   return rows;
 }

@@ -63,7 +63,7 @@ function elements(collection: Collection, u: string): Expr {
     return sql`(select coalesce(jsonb_agg(jsonb_build_object('value', f_m.user_id::text, 'type', 'User',
         'display', coalesce(f_mu.display_name, f_mu.user_name))), '[]'::jsonb)
       from group_memberships f_m
-      join users f_mu on f_mu.workspace_id = f_m.workspace_id and f_mu.id = f_m.user_id and f_mu.deleted_at is null
+      join users f_mu on f_mu.workspace_id = f_m.workspace_id and f_mu.id = f_m.user_id and (f_mu.deleted_at is null) is true
       where f_m.workspace_id = ${sql.ref(`${u}.workspace_id`)} and f_m.role_id = ${sql.ref(`${u}.id`)})`;
   }
   if (collection === 'emails') {
@@ -198,7 +198,7 @@ function any(node: Extract<UserFilter, { kind: 'any' }>, u: string): Bool {
     // members[value eq "<user id>"]: the membership's primary key.
     if (!isUuid(eq.value)) return sql<SqlBool>`false`;
     const member = sql<SqlBool>`exists (select 1 from group_memberships f_m
-      join users f_mu on f_mu.workspace_id = f_m.workspace_id and f_mu.id = f_m.user_id and f_mu.deleted_at is null
+      join users f_mu on f_mu.workspace_id = f_m.workspace_id and f_mu.id = f_m.user_id and (f_mu.deleted_at is null) is true
       where f_m.workspace_id = ${sql.ref(`${u}.workspace_id`)} and f_m.role_id = ${sql.ref(`${u}.id`)}
         and f_m.user_id = ${eq.value.toLowerCase()}::uuid)`;
     return node.filter === eq ? member : sql<SqlBool>`(${member} and ${exists})`;

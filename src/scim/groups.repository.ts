@@ -59,7 +59,7 @@ export async function membersOf(
   const { rows } = await sql<ScimMemberRow>`
     select m.role_id, u.id, coalesce(u.display_name, u.user_name) as display
     from group_memberships m
-    join users u on u.workspace_id = m.workspace_id and u.id = m.user_id and u.deleted_at is null
+    join users u on u.workspace_id = m.workspace_id and u.id = m.user_id and (u.deleted_at is null) is true
     where m.workspace_id = ${workspaceId} and m.role_id = any(${roleIds}::uuid[])
     order by m.role_id, u.id`.execute(db);
   return rows;

@@ -19,7 +19,7 @@ export async function findScimUser(
   id: string,
 ): Promise<ScimUserRow | undefined> {
   const { rows } = await sql<ScimUserRow>`${select}
-    where u.workspace_id = ${workspaceId} and u.id = ${id} and u.deleted_at is null`.execute(db);
+    where u.workspace_id = ${workspaceId} and u.id = ${id} and (u.deleted_at is null) is true`.execute(db);
   return rows[0];
 }
 
@@ -59,7 +59,7 @@ export async function scimSendsInvites(db: DbOrTx, workspaceId: string): Promise
 export async function findScimUsers(db: DbOrTx, workspaceId: string, ids: string[]): Promise<ScimUserRow[]> {
   if (ids.length === 0) return [];
   const { rows } = await sql<ScimUserRow>`${select}
-    where u.workspace_id = ${workspaceId} and u.id = any(${ids}::uuid[]) and u.deleted_at is null`.execute(
+    where u.workspace_id = ${workspaceId} and u.id = any(${ids}::uuid[]) and (u.deleted_at is null) is true`.execute(
     db,
   );
   return rows;

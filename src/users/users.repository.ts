@@ -42,7 +42,7 @@ export async function findUserView(
   id: string,
 ): Promise<UserView | undefined> {
   const { rows } = await sql<UserView>`${select}
-    where u.workspace_id = ${workspaceId} and u.id = ${id} and u.deleted_at is null`.execute(db);
+    where u.workspace_id = ${workspaceId} and u.id = ${id} and (u.deleted_at is null) is true`.execute(db);
   return rows[0];
 }
 
@@ -63,7 +63,7 @@ export async function listUserViews(
   f: UserFilters,
   limit: number,
 ): Promise<UserView[]> {
-  const conditions = [sql`u.workspace_id = ${workspaceId}`, sql`u.deleted_at is null`];
+  const conditions = [sql`u.workspace_id = ${workspaceId}`, sql`(u.deleted_at is null) is true`];
   if (f.status) conditions.push(sql`u.status = ${f.status}`);
   if (f.roleKey !== undefined) conditions.push(sql`r.name_key = ${f.roleKey}`);
   if (f.locationKey !== undefined) conditions.push(sql`l.name_key = ${f.locationKey}`);
@@ -89,6 +89,6 @@ export function findUserForInvite(db: DbOrTx, workspaceId: string, id: string) {
     .select(['id', 'status', 'version'])
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
-    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`(deleted_at is null) is true`)
     .executeTakeFirst();
 }
