@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './tables.js';
 
@@ -25,4 +25,12 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * ANALYZE of the tables a bulk import grows. Autovacuum would get there, later (or never, where it is
+ * off); until then the planner has no statistics for a workspace that just received a million users.
+ */
+export async function refreshStatistics(db: Db, tables: ('users' | 'invitations' | 'group_memberships')[]) {
+  for (const table of tables) await sql`analyze ${sql.table(table)}`.execute(db);
 }

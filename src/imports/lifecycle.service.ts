@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js';
+import { refreshStatistics, type Db } from '../db/index.js';
 import { engineSettingsForSync } from './settings.repository.js';
 import * as imports from './imports.repository.js';
 import { markDuplicates, maxIdx } from './rows.repository.js';
@@ -61,6 +61,9 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
 }
 
 /** Ends a run: completed (skips alone are fine), completed_with_errors when a row failed, or cancelled. */
+/** Imports that create or update at least this many users refresh the planner's statistics. */
+export const ANALYZE_AFTER_ROWS = 10_000;
+
 export async function finishRun(
   db: Db,
   workspaceId: string,
@@ -70,6 +73,11 @@ export async function finishRun(
   await imports.recount(db, workspaceId, importId);
   const imp = (await imports.findImport(db, workspaceId, importId))!;
   const status = cancelled ? 'cancelled' : imp.failed > 0 ? 'completed_with_errors' : 'completed';
+  // After a large import the planner's picture of users and invitations is stale: refresh it before the
+  // import reads as done, rather than leave the next SCIM reads to plans made for an empty workspace.
+  if (!imp.dry_run && imp.created + imp.updated >= ANALYZE_AFTER_ROWS) {
+    await refreshStatistics(db, ['users', 'invitations']);
+  }
   await imports.setImport(db, workspaceId, importId, { status, finished_at: now() });
   return (await imports.findImport(db, workspaceId, importId))!;
 }
