@@ -283,6 +283,33 @@ describe('injection through CSV cells', () => {
   });
 });
 
+describe('header cells named like prototype keys', () => {
+  it('maps only the known columns when others are named constructor, __proto__ or toString', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: { authorization: `Bearer ${ws.token}`, 'content-type': 'text/csv' },
+      payload: 'email,name,constructor,__proto__,toString,prototype\na@example.com,A,1,2,3,4\n',
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.json().columns).toEqual([
+      'email',
+      'name',
+      'constructor',
+      '__proto__',
+      'toString',
+      'prototype',
+    ]);
+    const imp = await ctx.db
+      .selectFrom('imports')
+      .select('mapping')
+      .where('id', '=', res.json().id)
+      .executeTakeFirstOrThrow();
+    expect(imp.mapping).toEqual({ email: 0, name: 1 });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
 describe('temporary files of refused multipart uploads', () => {
   let tmp: string;
   let saved: string | undefined;
