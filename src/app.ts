@@ -8,9 +8,10 @@ import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
-import errorsPlugin from './plugins/errors.js';
+import errorsPlugin, { sendError } from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
 import scimPlugin from './scim/plugin.js';
+import textGuard from './plugins/text-guard.js';
 import openapiPlugin from './plugins/openapi.js';
 import overloadPlugin from './plugins/overload.js';
 import queuesPlugin from './plugins/queues.js';
@@ -55,6 +56,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
 
 /** Builds the application from its plugins. It does not listen: server.ts does. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const requestTimeoutMs = options.config.requestTimeoutSeconds * 1000;
   const app = Fastify({
     logger: options.logger ?? loggerOptions(options.config),
     trustProxy: options.config.trustProxy,
@@ -67,6 +69,23 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     bodyLimit: 1_048_576,
+    // A path that is not valid percent-encoded UTF-8 (`/v1/users/%FF`) fails before routing: same envelope.
+    frameworkErrors: (error, request, reply) => {
+      void sendError(request, reply.header('x-request-id', request.id), {
+        status: 400,
+        code: 'invalid_url',
+        message: `${error.message}; percent-encode the URL as UTF-8.`,
+        scimType: 'invalidSyntax',
+      });
+    },
+    // Node's own 300 s limit is switched off by Fastify's default of 0: a client that stops sending
+    // would hold its connection (and an upload's spool file) forever. Given to http.createServer too:
+    // on Node 20 the limit only holds when the server is constructed with it (Fastify sets it later).
+    requestTimeout: requestTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, requestTimeoutMs / 2),
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', options.config);
@@ -92,6 +111,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     referrerPolicy: { policy: 'no-referrer' },
   });
   await app.register(errorsPlugin);
+  await app.register(textGuard);
   await app.register(dbPlugin, options.db ? { db: options.db } : {});
   await app.register(queuesPlugin);
   await app.register(overloadPlugin);

@@ -28,6 +28,7 @@ const EnvSchema = Type.Object({
   SCIM_BULK_WAIT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 10000000, default: 60000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
+  REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 600 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
@@ -57,6 +58,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Above this event-loop delay the API answers 503 with Retry-After; 0: never. */
   maxEventLoopDelayMs: number;
+  /** How long a client has to send a whole request (headers and body); then 408 and the connection closes. */
+  requestTimeoutSeconds: number;
   operatorToken: string | undefined;
   logLevel: string;
   trustProxy: boolean;
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scimBulkWaitSeconds: e.SCIM_BULK_WAIT_SECONDS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
     operatorToken: e.OPERATOR_TOKEN,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { AppError, badRequest } from '../lib/errors.js';
 import { OPTION_NAMES, parseOptions, type ImportOptions } from './options.js';
-import { spool, type Spooled } from './spool.js';
+import { discard, fileTooLarge, spool, type Spooled } from './spool.js';
 
 export interface ReadUpload {
   options: ImportOptions;
@@ -38,34 +38,42 @@ export async function readUpload(request: FastifyRequest, maxBytes: number): Pro
     const fields: Record<string, string> = {};
     let spooled: Spooled | undefined;
     let fileName: string | null = null;
-    for await (const part of request.parts({
-      limits: { fileSize: maxBytes, files: 5, fields: 20, fieldSize: 10_000 },
-    })) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file' || spooled) {
-          part.file.resume(); // not ours: drain it
-          throw badRequest(
-            'unexpected_file',
-            `Send one file, in the form field 'file' (got '${part.fieldname}').`,
-            { field: part.fieldname },
-          );
+    try {
+      for await (const part of request.parts({
+        limits: { fileSize: maxBytes, files: 5, fields: 20, fieldSize: 10_000 },
+      })) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file' || spooled) {
+            part.file.resume(); // not ours: drain it
+            throw badRequest(
+              'unexpected_file',
+              `Send one file, in the form field 'file' (got '${part.fieldname}').`,
+              { field: part.fieldname },
+            );
+          }
+          fileName = part.filename || null;
+          spooled = await spool(part.file, maxBytes);
+        } else {
+          fields[part.fieldname] = String(part.value);
         }
-        fileName = part.filename || null;
-        spooled = await spool(part.file, maxBytes);
-      } else {
-        fields[part.fieldname] = String(part.value);
       }
+      checkNames(fields);
+      if (!spooled)
+        throw badRequest('missing_file', "The form has no file; send the CSV in the form field 'file'.", {
+          field: 'file',
+        });
+      return {
+        options: parseOptions({ ...query, ...fields }),
+        fileName: fields.fileName ?? fileName ?? query.fileName ?? null,
+        spooled,
+      };
+    } catch (error) {
+      // The caller discards the spooled file only once this returns; a refusal after the file part must too.
+      if (spooled) await discard(spooled.path);
+      // busboy truncates the part at the limit and @fastify/multipart throws from the parts iterator.
+      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw fileTooLarge(maxBytes);
+      throw error;
     }
-    checkNames(fields);
-    if (!spooled)
-      throw badRequest('missing_file', "The form has no file; send the CSV in the form field 'file'.", {
-        field: 'file',
-      });
-    return {
-      options: parseOptions({ ...query, ...fields }),
-      fileName: fields.fileName ?? fileName ?? query.fileName ?? null,
-      spooled,
-    };
   }
   if (!isStream(request.body)) {
     throw new AppError(

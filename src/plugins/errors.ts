@@ -104,6 +104,8 @@ function mapError(error: FastifyError | Error): Mapped | undefined {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, m: Mapped): FastifyReply {
   for (const [k, v] of Object.entries(m.headers ?? {})) void reply.header(k, v);
+  // Answered before the body was read (413 while uploading): the rest would be read as the next request.
+  if (!request.raw.complete) void reply.header('connection', 'close');
   if (isScim(request)) {
     const body: Record<string, unknown> = {
       schemas: [SCIM_ERROR],

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
 import { ScimError } from '../lib/errors.js';
 import { BULK_LIMITS, getBulk, submitBulk, type BulkDeps } from './bulk.service.js';
+import { checkedText } from './json-body.js';
 import type { ScimCaller } from './users.service.js';
 
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
@@ -47,7 +48,11 @@ function bulkBodyParser(app: FastifyInstance, maxBytes: number): void {
       if (finished) return;
       const text = Buffer.concat(chunks, size).toString('utf8');
       if (text.trim() === '') return finish(null, undefined);
-      void json(request, text, (error, body) => finish(error, body));
+      void json(
+        request,
+        text,
+        checkedText((error, body) => finish(error, body)),
+      );
     });
   });
 }

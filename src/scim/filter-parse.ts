@@ -150,6 +150,10 @@ function leaf(
   value: string | number | boolean | null | undefined,
 ): UserFilter {
   if (op === 'pr') return { kind: 'present', attr };
+  if (typeof value === 'string' && value.includes('\0')) {
+    // Postgres text cannot hold U+0000, so no stored value can contain it either.
+    throw invalidFilter(`The value compared with ${attr.path} contains the NUL character (\\u0000).`);
+  }
   if (value === null) {
     if (op === 'eq') return { kind: 'not', filter: { kind: 'present', attr } };
     if (op === 'ne') return { kind: 'present', attr };

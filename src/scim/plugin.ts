@@ -3,6 +3,7 @@ import { callerOf } from '../auth/plugin.js';
 import { recordRefusedWrite, type Refusal } from './audit.service.js';
 import bulkRoutes from './bulk.routes.js';
 import discoveryRoutes from './discovery.routes.js';
+import { checkedText } from './json-body.js';
 import groupsRoutes from './groups.routes.js';
 import { scimCaller } from './users.service.js';
 import usersRoutes from './users.routes.js';
@@ -37,7 +38,7 @@ export default async function scim(app: FastifyInstance): Promise<void> {
     { parseAs: 'string', bodyLimit: 2_097_152 },
     (request, body, done) => {
       if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-      return json(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+      return json(request, typeof body === 'string' ? body : body.toString('utf8'), checkedText(done));
     },
   );
   app.addHook('onSend', async (request, reply, payload) => {

@@ -28,7 +28,7 @@ export function userOrderSql(sortBy: string | undefined, sortOrder: string | und
   if (!sortBy) return descending ? sql`u.id desc` : sql`u.id`;
   let key = sortBy.trim().toLowerCase();
   if (key.startsWith(`${CORE_USER.toLowerCase()}:`)) key = key.slice(CORE_USER.length + 1);
-  const column = SORTABLE[key];
+  const column = Object.hasOwn(SORTABLE, key) ? SORTABLE[key] : undefined;
   if (!column)
     throw new ScimError(
       400,
@@ -58,7 +58,7 @@ export function groupOrderSql(
   if (!sortBy) return descending ? sql`g.id desc` : sql`g.id`;
   let key = sortBy.trim().toLowerCase();
   if (key.startsWith(`${CORE_GROUP.toLowerCase()}:`)) key = key.slice(CORE_GROUP.length + 1);
-  const column = GROUP_SORTABLE[key];
+  const column = Object.hasOwn(GROUP_SORTABLE, key) ? GROUP_SORTABLE[key] : undefined;
   if (!column)
     throw new ScimError(
       400,

@@ -1,6 +1,6 @@
 import { AppError } from '../../lib/errors.js';
 
-export type CsvErrorCode = 'unterminated_quote' | 'record_too_large' | 'invalid_csv';
+export type CsvErrorCode = 'unterminated_quote' | 'record_too_large' | 'invalid_csv' | 'too_many_columns';
 
 /**
  * A file that cannot be read on past this point. 422 so that, thrown while the upload is still being
@@ -42,3 +42,14 @@ export const recordTooLarge = (row: number, limit: number): CsvError =>
 
 export const invalidCsv = (row: number, detail: string): CsvError =>
   new CsvError('invalid_csv', `Row ${row} is not valid CSV (${detail}); export the file again as CSV.`, row);
+
+export const tooManyColumns = (row: number, columns: number, limit: number): CsvError =>
+  new CsvError(
+    'too_many_columns',
+    `The header (row ${row}) has ${columns} columns; an import reads at most ${limit}. Delete the columns it does not need (email, name, role, location) and upload again.`,
+    row,
+    limit,
+  );
+
+export const nulCharacter = (row: number): CsvError =>
+  invalidCsv(row, 'it contains a NUL character, byte 0, which no text export has');

@@ -75,7 +75,8 @@ export function mapHeader(cells: string[]): HeaderMapping {
   const inputIndexes: number[] = [];
   for (let i = 0; i < inputCount; i++) {
     const cell = unneutralise(cells[i]!);
-    const field = ALIASES[headerKey(cell)];
+    const key = headerKey(cell);
+    const field = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined; // a column may be named `constructor`
     if (field !== undefined && fields[field] === undefined) fields[field] = i;
     inputColumns.push(cell);
     inputIndexes.push(i);

@@ -1,6 +1,6 @@
 import { CsvError as ParseError, parse, type Parser } from 'csv-parse';
 import { Readable, pipeline } from 'node:stream';
-import { invalidCsv, recordTooLarge, unterminatedQuote } from './csv-error.js';
+import { invalidCsv, nulCharacter, recordTooLarge, tooManyColumns, unterminatedQuote } from './csv-error.js';
 import { isBlankish, scanHeader, type Delimiter, type HeaderScan } from './delimiter.js';
 import { reportColumnCount } from './header.js';
 
@@ -15,6 +15,11 @@ export type RecordEvent =
 
 /** One person's record is well under 1 KB; a record past this is almost always an unclosed quote. */
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
+/**
+ * Real exports have tens of columns (Excel stops at 16,384). Past this, a file of short cells costs
+ * memory and time out of all proportion to its bytes (40 MB of `,a` took 60 s and 2.8 GB to stage).
+ */
+export const MAX_COLUMNS = 1_000;
 
 /** Blank: none of the first `width` cells holds more than spaces. */
 const isBlank = (cells: string[], width = cells.length): boolean => {
@@ -24,24 +29,28 @@ const isBlank = (cells: string[], width = cells.length): boolean => {
 
 const fields = (n: number): string => (n === 1 ? '1 field' : `${n} fields`);
 
-function textChunks(text: Readable): AsyncIterator<string> {
+/** `sawNul` turns true once a chunk holds U+0000, which Postgres cannot store: only then are cells searched. */
+function textChunks(text: Readable): AsyncIterator<string> & { sawNul: boolean } {
   const bytes = new TextDecoder('utf-8');
   const source = text[Symbol.asyncIterator]() as AsyncIterator<unknown>;
-  return {
-    next: async () => {
+  const chunks = {
+    sawNul: false,
+    next: async (): Promise<IteratorResult<string>> => {
       const next = await source.next();
       if (next.done === true) return { done: true, value: undefined };
-      const value = next.value;
-      return {
-        done: false,
-        value: typeof value === 'string' ? value : bytes.decode(value as Uint8Array, { stream: true }),
-      };
+      const value =
+        typeof next.value === 'string'
+          ? next.value
+          : bytes.decode(next.value as Uint8Array, { stream: true });
+      if (value.includes('\0')) chunks.sawNul = true;
+      return { done: false, value };
     },
-    return: async () => {
+    return: async (): Promise<IteratorResult<string>> => {
       await source.return?.();
       return { done: true, value: undefined };
     },
   };
+  return chunks;
 }
 
 async function* replay(head: string, rest: AsyncIterator<string> | null): AsyncGenerator<string> {
@@ -121,8 +130,10 @@ export async function* readRecords(
   try {
     for await (const cells of parser as AsyncIterable<string[]>) {
       row++;
+      if (chunks.sawNul && cells.some((cell) => cell.includes('\0'))) throw nulCharacter(row);
       if (header === undefined) {
         if (isBlankish(cells)) continue;
+        if (cells.length > MAX_COLUMNS) throw tooManyColumns(row, cells.length, MAX_COLUMNS);
         header = cells;
         inputWidth = cells.length - reportColumnCount(cells);
         yield { kind: 'header', row, delimiter, cells };
