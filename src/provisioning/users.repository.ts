@@ -31,6 +31,12 @@ export interface ExistingUser extends UserState {
 /**
  * Live users of the workspace matching any id, e-mail key, userName key or externalId, locked in id
  * order (FOR UPDATE) unless this is a dry run.
+ *
+ * One probe of the matching unique index per key (a LATERAL subquery with LIMIT 1 cannot be flattened
+ * into a join), then one primary-key probe per match, in id order, locking as it goes. The plan must
+ * not depend on statistics, which lag far behind a bulk import: with none, the planner takes
+ * `deleted_at is null` for rare and would rather walk every user of the workspace through a partial
+ * index than probe an OR of four `= any()` conditions.
  */
 export async function lockExisting(
   db: DbOrTx,
@@ -38,19 +44,27 @@ export async function lockExisting(
   keys: { ids: string[]; emailKeys: string[]; userNameKeys: string[]; externalIds: string[] },
   lock: boolean,
 ): Promise<ExistingUser[]> {
+  const probe = (column: string, values: string[], type: string) => sql`
+    select p.id from unnest(${values}::${sql.raw(type)}[]) as k(v), lateral (
+      select id from users
+      where workspace_id = ${workspaceId} and ${sql.ref(column)} = k.v and deleted_at is null limit 1) p`;
   const { rows } = await sql<ExistingUser>`
-    select u.id, u.user_name, u.user_name_key, u.email, u.email_key, u.given_name, u.family_name,
-           u.display_name, u.direct_role_id, u.role_id, u.location_id, u.external_id, u.managed_by,
-           u.status, u.emails, u.attributes, u.activated_at, u.version,
-           exists (select 1 from group_memberships g where g.workspace_id = u.workspace_id and g.user_id = u.id) as has_groups
-    from users u
-    where u.workspace_id = ${workspaceId} and u.deleted_at is null
-      and (u.id = any(${keys.ids}::uuid[])
-           or u.email_key = any(${keys.emailKeys}::text[])
-           or u.user_name_key = any(${keys.userNameKeys}::text[])
-           or u.external_id = any(${keys.externalIds}::text[]))
-    order by u.id
-    ${lock ? sql`for update of u` : sql``}`.execute(db);
+    with found as (
+      ${probe('id', keys.ids, 'uuid')}
+      union ${probe('email_key', keys.emailKeys, 'text')}
+      union ${probe('user_name_key', keys.userNameKeys, 'text')}
+      union ${probe('external_id', keys.externalIds, 'text')}
+    )
+    select l.* from (select id from found order by id) f, lateral (
+      select u.id, u.user_name, u.user_name_key, u.email, u.email_key, u.given_name, u.family_name,
+             u.display_name, u.direct_role_id, u.role_id, u.location_id, u.external_id, u.managed_by,
+             u.status, u.emails, u.attributes, u.activated_at, u.version,
+             exists (select 1 from group_memberships g where g.workspace_id = u.workspace_id and g.user_id = u.id) as has_groups
+      from users u
+      where u.workspace_id = ${workspaceId} and u.id = f.id and u.deleted_at is null
+      limit 1
+      ${lock ? sql`for update of u` : sql``}) l
+    order by l.id`.execute(db);
   return rows;
 }
 
