@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     // 5. The report.
     const settings = [
       ...PASSED_THROUGH.map((k) => `${k}=${serviceEnv[k] ?? 'default'}`),
-      `NODE_OPTIONS=${serviceEnv.NODE_OPTIONS || 'none'}`,
+      `NODE_OPTIONS=${serviceEnv.NODE_OPTIONS.trim() || 'none'}`,
       'LOG_LEVEL=warn',
       'no SMTP_URL (invitation e-mails go to the log)',
     ].join(', ');
