@@ -12,7 +12,7 @@ import { argsOrExit, openHarness, runMain, samplerClient } from './lib/harness.j
 import { summariseProfiles } from './lib/profile.js';
 import { renderReport, writeResults, type Report, type RunResult } from './lib/results.js';
 import { runImport, type RunContext } from './lib/run.js';
-import { deleteKeys, root, runCli } from './lib/service.js';
+import { deleteKeys, root, runCli, SERVICE_NODE_OPTIONS } from './lib/service.js';
 import { waitForQuiet } from './lib/sampler.js';
 
 const log = (line: string) => void process.stderr.write(`${line}\n`);
@@ -59,6 +59,9 @@ async function main(): Promise<number> {
     const serviceEnv = Object.fromEntries(
       PASSED_THROUGH.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
     ) as Record<string, string>;
+    // The service processes start with the production image's NODE_OPTIONS (the heap cap) unless
+    // SERVICE_NODE_OPTIONS says otherwise; the bench's own process keeps its own options.
+    serviceEnv.NODE_OPTIONS = process.env.SERVICE_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS;
     const runs: RunResult[] = [];
     for (const [i, plan] of opts.runs.entries()) {
       log(`run: ${plan.size} rows, ${plan.workers} worker${plan.workers > 1 ? 's' : ''}`);
@@ -96,6 +99,7 @@ async function main(): Promise<number> {
     // 5. The report.
     const settings = [
       ...PASSED_THROUGH.map((k) => `${k}=${serviceEnv[k] ?? 'default'}`),
+      `NODE_OPTIONS=${serviceEnv.NODE_OPTIONS.trim() || 'none'}`,
       'LOG_LEVEL=warn',
       'no SMTP_URL (invitation e-mails go to the log)',
     ].join(', ');

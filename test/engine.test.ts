@@ -83,6 +83,11 @@ describe('provision() on a batch of 1,000 mixed items', () => {
     expect(await count('users', ws.workspaceId)).toBe(700);
     // 100 seeded + 600 new invitations
     expect(await count('invitations', ws.workspaceId)).toBe(700);
+    const { rows } = await sql<{ id: string }>`
+      select id from invitations where workspace_id = ${ws.workspaceId} and user_id = ${results[0]!.userId!}`.execute(
+      ctx.db,
+    );
+    expect(results[0]!.invitationId).toBe(rows[0]!.id);
   });
 
   it('is idempotent: the same batch again creates nothing and leaves the renamed users unchanged', async () => {

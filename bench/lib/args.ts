@@ -34,7 +34,10 @@ export const USAGE = `npm run bench:import -- [options]
   --timeout 600             seconds before a run is stopped and recorded as partial
   --quiet-wait 120          seconds to wait before each run for the machine to be idle (0: no wait)
   --cpu-prof DIR            write V8 CPU profiles of the service processes to DIR
-  --keep-files              keep the generated CSV files     --no-results  leave bench/RESULTS.md alone`;
+  --keep-files              keep the generated CSV files     --no-results  leave bench/RESULTS.md alone
+
+  SERVICE_NODE_OPTIONS=...  NODE_OPTIONS of the service processes (default: the image's heap cap;
+                            empty: none)`;
 
 export class UsageError extends Error {}
 

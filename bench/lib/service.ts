@@ -8,6 +8,8 @@ import { Redis } from 'ioredis';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const KEEP_OUTPUT = 16_384;
+/** As the Dockerfile sets it: the API's memory otherwise grows with V8's lazy collection, not with need. */
+export const SERVICE_NODE_OPTIONS = '--max-old-space-size=128';
 
 /** A service process (compiled JS) started by the bench. */
 export interface Proc {

@@ -19,6 +19,10 @@ export interface StagedRow {
   error_message: string | null;
 }
 
+/** A Postgres array literal of texts: ragged rows travel as one text each, parsed by `array_in`. */
+const arrayLiteral = (cells: string[]): string =>
+  `{${cells.map((c) => `"${c.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+
 /** Stages a chunk of records in one statement (unnest over arrays: no 65,535-parameter ceiling). */
 export async function stageRows(
   db: DbOrTx,
@@ -28,14 +32,15 @@ export async function stageRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof StagedRow>(k: K) => rows.map((r) => r[k]);
-  // text[][] cannot hold ragged rows, so each row's cells travel as one JSON array.
+  // text[][] cannot hold ragged rows, so each row's cells travel as one array literal (a cast is several
+  // times cheaper for Postgres than a jsonb array unpacked by a subquery per row).
   await sql`
     insert into import_rows (workspace_id, import_id, idx, row_number, cells, email, email_key, name, given_name,
                              family_name, role, location, external_id, status, error_code, error_message)
-    select ${workspaceId}::uuid, ${importId}::uuid, v.idx, v.row_number,
-           array(select jsonb_array_elements_text(v.cells)), v.email, v.email_key, v.name, v.given_name,
-           v.family_name, v.role, v.location, v.external_id, v.status, v.error_code, v.error_message
-    from unnest(${col('idx')}::int[], ${col('row_number')}::int[], ${rows.map((r) => JSON.stringify(r.cells))}::jsonb[],
+    select ${workspaceId}::uuid, ${importId}::uuid, v.idx, v.row_number, v.cells::text[], v.email, v.email_key,
+           v.name, v.given_name, v.family_name, v.role, v.location, v.external_id, v.status, v.error_code,
+           v.error_message
+    from unnest(${col('idx')}::int[], ${col('row_number')}::int[], ${rows.map((r) => arrayLiteral(r.cells))}::text[],
                 ${col('email')}::text[], ${col('email_key')}::text[], ${col('name')}::text[], ${col('given_name')}::text[],
                 ${col('family_name')}::text[], ${col('role')}::text[], ${col('location')}::text[],
                 ${col('external_id')}::text[], ${col('status')}::text[], ${col('error_code')}::text[],

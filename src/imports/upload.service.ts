@@ -160,26 +160,39 @@ export async function acceptUpload(
       });
       let total = 0;
       let chunk: StagedRow[] = [];
-      for await (const event of events) {
-        if (event.kind === 'header') continue;
-        total += 1;
-        if (total > config.importMaxRows) {
-          throw new AppError(
-            413,
-            'too_many_rows',
-            `The file has more than ${config.importMaxRows} data rows, the limit for one import; split it into smaller files.`,
-            {
-              limit: config.importMaxRows,
-            },
-          );
+      // One insert in flight while the next chunk is parsed: Node and Postgres work at the same time.
+      let inFlight: Promise<void> = Promise.resolve();
+      const stage = async (rows: StagedRow[]) => {
+        await inFlight;
+        inFlight = stageRows(tx, workspaceId, imp.id, rows);
+        inFlight.catch(() => undefined); // awaited below or at the next chunk; the rollback reports it
+      };
+      try {
+        for await (const event of events) {
+          if (event.kind === 'header') continue;
+          total += 1;
+          if (total > config.importMaxRows) {
+            throw new AppError(
+              413,
+              'too_many_rows',
+              `The file has more than ${config.importMaxRows} data rows, the limit for one import; split it into smaller files.`,
+              {
+                limit: config.importMaxRows,
+              },
+            );
+          }
+          chunk.push(toStaged(event, total, mapping));
+          if (chunk.length >= CHUNK) {
+            await stage(chunk);
+            chunk = [];
+          }
         }
-        chunk.push(toStaged(event, total, mapping));
-        if (chunk.length >= CHUNK) {
-          await stageRows(tx, workspaceId, imp.id, chunk);
-          chunk = [];
-        }
+        await stage(chunk);
+      } finally {
+        // Never leave the transaction with an insert still running on its connection.
+        await inFlight.catch(() => undefined);
       }
-      await stageRows(tx, workspaceId, imp.id, chunk);
+      await inFlight;
       if (total === 0 && options.mode === 'sync') {
         throw unprocessable(
           'sync_empty_file',

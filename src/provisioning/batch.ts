@@ -173,6 +173,8 @@ export async function runBatch(
     .filter((d) => d.invite && d.kind !== 'none')
     .map((d) => {
       const id = newId();
+      // A CSV row records its invitation, so that its report reads whether the e-mail went out.
+      d.result.invitationId = id;
       return {
         id,
         user_id: d.next!.id,

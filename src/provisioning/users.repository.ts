@@ -31,6 +31,13 @@ export interface ExistingUser extends UserState {
 /**
  * Live users of the workspace matching any id, e-mail key, userName key or externalId, locked in id
  * order (FOR UPDATE) unless this is a dry run.
+ *
+ * One probe of the matching unique index per key (a LATERAL subquery fenced by OFFSET 0 is never
+ * flattened into a join), then one primary-key probe per match, in id order, locking as it goes. The
+ * plan must not depend on statistics, which lag far behind a bulk import: with none, the planner takes
+ * `deleted_at is null` for rare and would rather walk every user of the workspace through a partial
+ * index than probe an OR of four `= any()` conditions. Not LIMIT 1 as the fence: it makes the planner
+ * expect an early match from such a walk and prefer it to the probe.
  */
 export async function lockExisting(
   db: DbOrTx,
@@ -38,19 +45,35 @@ export async function lockExisting(
   keys: { ids: string[]; emailKeys: string[]; userNameKeys: string[]; externalIds: string[] },
   lock: boolean,
 ): Promise<ExistingUser[]> {
+  const probe = (column: string, values: string[], type: string) => {
+    const c = sql.ref(column);
+    // The primary key is not partial: an equality probe wins. The other keys' unique indexes are partial
+    // (deleted_at is null), and without statistics each looks nearly empty: a walk of one by workspace_id
+    // then costs the same as a probe of the other, and may be chosen. A range on the key, ordered by it,
+    // gives the matching index the order the query asks for, which breaks the tie its way.
+    const where = column === 'id' ? sql`${c} = k.v` : sql`${c} >= k.v and ${c} <= k.v`;
+    return sql`
+      select p.id from unnest(${values}::${sql.raw(type)}[]) as k(v), lateral (
+        select id from users where workspace_id = ${workspaceId} and ${where} and deleted_at is null
+        order by ${c} offset 0) p`;
+  };
   const { rows } = await sql<ExistingUser>`
-    select u.id, u.user_name, u.user_name_key, u.email, u.email_key, u.given_name, u.family_name,
-           u.display_name, u.direct_role_id, u.role_id, u.location_id, u.external_id, u.managed_by,
-           u.status, u.emails, u.attributes, u.activated_at, u.version,
-           exists (select 1 from group_memberships g where g.workspace_id = u.workspace_id and g.user_id = u.id) as has_groups
-    from users u
-    where u.workspace_id = ${workspaceId} and u.deleted_at is null
-      and (u.id = any(${keys.ids}::uuid[])
-           or u.email_key = any(${keys.emailKeys}::text[])
-           or u.user_name_key = any(${keys.userNameKeys}::text[])
-           or u.external_id = any(${keys.externalIds}::text[]))
-    order by u.id
-    ${lock ? sql`for update of u` : sql``}`.execute(db);
+    with found as (
+      ${probe('id', keys.ids, 'uuid')}
+      union ${probe('email_key', keys.emailKeys, 'text')}
+      union ${probe('user_name_key', keys.userNameKeys, 'text')}
+      union ${probe('external_id', keys.externalIds, 'text')}
+    )
+    select l.* from (select id from found order by id) f, lateral (
+      select u.id, u.user_name, u.user_name_key, u.email, u.email_key, u.given_name, u.family_name,
+             u.display_name, u.direct_role_id, u.role_id, u.location_id, u.external_id, u.managed_by,
+             u.status, u.emails, u.attributes, u.activated_at, u.version,
+             exists (select 1 from group_memberships g where g.workspace_id = u.workspace_id and g.user_id = u.id) as has_groups
+      from users u
+      where u.workspace_id = ${workspaceId} and u.id = f.id and u.deleted_at is null
+      offset 0
+      ${lock ? sql`for update of u` : sql``}) l
+    order by l.id`.execute(db);
   return rows;
 }
 

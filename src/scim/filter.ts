@@ -205,8 +205,10 @@ function any(node: Extract<UserFilter, { kind: 'any' }>, u: string): Bool {
   }
   // emails.value eq: the primary e-mail's unique index, or the GIN index over the lower-cased array.
   const probe = JSON.stringify([{ value: eq.value }]);
+  // `emails <> '[]'` changes no result and implies the GIN index's partial predicate.
   const indexed = sql<SqlBool>`(${sql.ref(`${u}.email_key`)} = ${matchKey(eq.value)}
-    or lower(${sql.ref(`${u}.emails`)}::text)::jsonb @> lower(${text(probe)})::jsonb)`;
+    or (${sql.ref(`${u}.emails`)} <> '[]'::jsonb
+        and lower(${sql.ref(`${u}.emails`)}::text)::jsonb @> lower(${text(probe)})::jsonb))`;
   return node.filter === eq ? indexed : sql<SqlBool>`(${indexed} and ${exists})`;
 }
 
