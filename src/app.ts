@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -54,6 +56,34 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
   };
 }
 
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'request_timeout',
+    'The request did not arrive whole within REQUEST_TIMEOUT_SECONDS; send it again, faster or smaller.',
+  ],
+  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request headers are too large.'],
+};
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'bad_request',
+    'The request could not be read as HTTP/1.1.',
+  ];
+  const requestId = randomUUID();
+  const body = JSON.stringify({ error: { code, message, requestId } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${requestId}\r\n\r\n${body}`,
+  );
+}
+
 /** Builds the application from its plugins. It does not listen: server.ts does. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const requestTimeoutMs = options.config.requestTimeoutSeconds * 1000;
@@ -82,6 +112,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     // would hold its connection (and an upload's spool file) forever. Given to http.createServer too:
     // on Node 20 the limit only holds when the server is constructed with it (Fastify sets it later).
     requestTimeout: requestTimeoutMs,
+    // What Node refuses before a request exists (a request that timed out, malformed or oversized
+    // headers) is answered in the JSON envelope too, then the connection is closed.
+    clientErrorHandler: answerClientError,
     http: {
       requestTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.min(30_000, requestTimeoutMs / 2),

@@ -81,6 +81,12 @@ describe('slow clients', () => {
     ]);
     expect(res.closed).toBe(true);
     expect(statusOf(res.text)).toBe(408);
+    // In the JSON envelope, with its request id, like every other answer.
+    const body = JSON.parse(res.text.slice(res.text.indexOf('\r\n\r\n') + 4)) as {
+      error: { code: string; requestId: string };
+    };
+    expect(body.error.code).toBe('request_timeout');
+    expect(res.text).toContain(`x-request-id: ${body.error.requestId}`);
     expect(await stagedState(ctx.app, ctx.db, ws.workspaceId)).toEqual(before);
   });
 
