@@ -6,12 +6,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import authPlugin from './auth/plugin.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import metricsRoutes from './ops/metrics.routes.js';
+import queuesBoard from './ops/queues-board.routes.js';
 import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
 import scimPlugin from './scim/plugin.js';
 import openapiPlugin from './plugins/openapi.js';
+import metricsPlugin from './plugins/metrics.js';
 import overloadPlugin from './plugins/overload.js';
 import queuesPlugin from './plugins/queues.js';
 import './plugins/types.js';
@@ -95,6 +98,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(dbPlugin, options.db ? { db: options.db } : {});
   await app.register(queuesPlugin);
   await app.register(overloadPlugin);
+  await app.register(metricsPlugin);
   await app.register(authPlugin);
   await app.register(openapiPlugin);
   await app.register(formbody, { bodyLimit: 4096 });
@@ -107,6 +111,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(settingsRoutes);
   await app.register(importRoutes);
   await app.register(scimPlugin);
+  await app.register(metricsRoutes);
+  await app.register(queuesBoard);
 
   return app;
 }

@@ -29,6 +29,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 10000000, default: 60000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
 });
@@ -58,6 +59,8 @@ export interface Config {
   /** Above this event-loop delay the API answers 503 with Retry-After; 0: never. */
   maxEventLoopDelayMs: number;
   operatorToken: string | undefined;
+  /** ROLE=worker: serve this process's /metrics on this port (API processes serve it on PORT). */
+  metricsPort: number | undefined;
   logLevel: string;
   trustProxy: boolean;
 }
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     operatorToken: e.OPERATOR_TOKEN,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };
