@@ -23,6 +23,7 @@ import roleRoutes from './users/roles.routes.js';
 import invitationRoutes from './users/invitations.routes.js';
 import settingsRoutes from './users/settings.routes.js';
 import userRoutes from './users/users.routes.js';
+import webRoutes from './web/web.routes.js';
 
 export interface BuildOptions {
   config: Config;
@@ -113,6 +114,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(scimPlugin);
   await app.register(metricsRoutes);
   await app.register(queuesBoard);
+  await app.register(webRoutes);
 
   return app;
 }
