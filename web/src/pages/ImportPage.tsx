@@ -37,6 +37,16 @@ function useImport(id: string): { imp: Import | null; error: unknown; refresh: (
   return { ...state, version, refresh: () => setNonce((n) => n + 1) };
 }
 
+const WOULD: Record<keyof Counts, string> = {
+  created: 'would be created',
+  updated: 'would be updated',
+  unchanged: 'would stay unchanged',
+  skipped: 'would be skipped',
+  failed: 'would fail',
+  deactivated: 'would be deactivated',
+  invited: 'would be invited',
+};
+
 const COUNT_ORDER: (keyof Counts)[] = [
   'created',
   'updated',
@@ -51,7 +61,6 @@ function Progress({ imp }: { imp: Import }) {
   const finished = FINISHED.includes(imp.status);
   const pct =
     imp.totalRows === 0 ? (finished ? 100 : 0) : Math.floor((imp.processedRows / imp.totalRows) * 100);
-  const verb = imp.dryRun ? 'would be ' : '';
   return (
     <div class="progress-block">
       <div
@@ -72,8 +81,7 @@ function Progress({ imp }: { imp: Import }) {
       <ul class="counts" aria-label="Rows by result">
         {COUNT_ORDER.map((k) => (
           <li key={k} class={`count count-${k}`}>
-            <span class="n">{number(imp.counts[k])}</span> {verb}
-            {k}
+            <span class="n">{number(imp.counts[k])}</span> {imp.dryRun ? WOULD[k] : k}
           </li>
         ))}
       </ul>

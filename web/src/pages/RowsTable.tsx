@@ -95,6 +95,7 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
                       <>
                         <strong>{r.errorMessage ?? r.errorCode}</strong>
                         <span class="fix">{fixFor(r.errorCode)}</span>
+                        <code class="code">{r.errorCode}</code>
                       </>
                     )}
                     {!r.errorCode && r.row === null && r.status === 'deactivated' && (

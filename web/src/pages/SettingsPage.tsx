@@ -71,9 +71,7 @@ export function SettingsPage() {
         ) : (
           <input id="s-role" value={form.defaultRole} onInput={set('defaultRole')} />
         )}
-        <p class="muted small">
-          Given to people added without a role, by hand, by file or by an identity provider.
-        </p>
+        <p class="muted small">Given to people imported or provisioned without a role.</p>
 
         <label for="s-days">Invitations expire after (days)</label>
         <input

@@ -94,6 +94,7 @@ export function UserDialog({ user, roles, locations, onSaved, onClose }: Props) 
     <dialog ref={dialog} aria-labelledby="user-dialog-title" onClose={onClose} onCancel={onClose}>
       <form
         method="dialog"
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           void save(false);

@@ -1,0 +1,226 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
+import { fixture } from '../support/pipeline.js';
+import { root, runCli, startServer, waitFor } from '../support/processes.js';
+
+/*
+ * The customer-success flow in a real browser: Debian's chromium driven by playwright-core (no browser
+ * download), against the compiled service with its worker. UPDATE_SCREENSHOTS=1 writes the pictures the
+ * README shows to docs/screenshots/; otherwise they go to a temporary directory.
+ */
+
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p): p is string => Boolean(p && existsSync(p)),
+);
+
+let database: string;
+let server: ReturnType<typeof startServer>;
+let base: string;
+let browser: Browser;
+let page: Page;
+let shots: string;
+let token: string;
+let workspaceId: string;
+
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  expect(CHROMIUM, 'chromium is not installed: apt-get install -y chromium (.ci/run does)').toBeDefined();
+  shots = process.env.UPDATE_SCREENSHOTS
+    ? path.join(root, 'docs/screenshots')
+    : await mkdtemp(path.join(tmpdir(), 'loopit-shots-'));
+  await mkdir(shots, { recursive: true });
+  database = await cloneTemplate();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = startServer({
+    DATABASE_URL: databaseUrl(database),
+    PORT: String(port),
+    QUEUE_PREFIX: `{test-${database}}`,
+    ROLE: 'all',
+    BATCH_SIZE: '4',
+    LOG_LEVEL: 'silent',
+  });
+  const created = await runCli(
+    [
+      ...['workspace', 'create', '--name', 'Acme', '--role', 'Admin', '--role', 'Member'],
+      ...['--default-role', 'Member', '--location', 'London', '--location', 'Paris', '--json'],
+    ],
+    { DATABASE_URL: databaseUrl(database) },
+  );
+  ({ token, workspaceId } = JSON.parse(created.stdout) as { token: string; workspaceId: string });
+  await waitFor(async () => {
+    try {
+      return (await fetch(`${base}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    acceptDownloads: true,
+    reducedMotion: 'reduce',
+  });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.child.kill('SIGTERM');
+  await server?.exited;
+  if (database) await dropDatabase(database);
+  if (shots && !process.env.UPDATE_SCREENSHOTS) await rm(shots, { recursive: true, force: true });
+});
+
+describe('the web app in a browser', { timeout: 60_000 }, () => {
+  it('refuses a wrong token and signs in with a workspace token', async () => {
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${base}/app/`);
+    await page.getByLabel('Workspace token').fill('lp_abcdefghij_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('was not recognised');
+    await shot('sign-in');
+    await page.getByLabel('Workspace token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Imports', level: 1 }).waitFor();
+    expect(page.url()).toBe(`${base}/app/imports`);
+    // No CSP violation or script error (the 401 of the wrong token is the only failed request).
+    expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+
+  it('previews a file with errors, applies it and follows the progress to 100%', async () => {
+    await page.setInputFiles('#file', fixture('every-error.csv'));
+    await page.getByLabel('Add and update').check();
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    await expect.poll(() => page.locator('.facts').textContent()).toContain('utf-8');
+    expect(await page.locator('.facts').textContent()).toContain('comma (,)');
+    const mapping = page.getByRole('table', { name: 'Column mapping' });
+    expect(await mapping.getByRole('row', { name: /First name/ }).textContent()).toContain('First Name');
+    expect(await page.getByText('Kept for the report only: Notes.').count()).toBe(1);
+    const rows = page.getByRole('table', { name: /Rows of the import/ });
+    await rows.getByText('invalid_email', { exact: false }).first().waitFor();
+    expect(await rows.locator('tbody tr').count()).toBe(10);
+    expect(await rows.textContent()).toContain('one @, no spaces');
+    await shot('preview');
+
+    await page.getByRole('button', { name: 'Apply import' }).click();
+    await page.getByRole('heading', { name: /^Import of every-error\.csv/ }).waitFor();
+    const bar = page.getByRole('progressbar', { name: 'Import progress' });
+    await expect.poll(() => bar.getAttribute('aria-valuenow'), { timeout: 30_000 }).toBe('100');
+    await expect.poll(() => page.locator('.meta .badge').textContent()).toBe('Completed with errors');
+    expect(await page.locator('.count-created .n').textContent()).toBe('3');
+    expect(await page.locator('.count-failed .n').textContent()).toBe('10');
+    await shot('report');
+  });
+
+  it('filters the failed rows and downloads the report', async () => {
+    await page.getByLabel('Show').selectOption('created');
+    const rows = page.getByRole('table', { name: /Rows of the import, Created/ });
+    await expect.poll(() => rows.locator('tbody tr').count()).toBe(3);
+    await page.getByLabel('Show').selectOption('failed');
+    const failed = page.getByRole('table', { name: /Rows of the import, Failed/ });
+    await expect.poll(() => failed.locator('tbody tr').count()).toBe(10);
+    expect(await failed.textContent()).toContain('appears earlier in the file');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download report (CSV)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const report = await readFile(await download.path());
+    expect(report.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const text = report.toString('utf8');
+    expect(text.split('\r\n')[0]).toContain('row,status,invitation,error_code,error_message,user_id');
+    expect(text).toContain('duplicate_in_file');
+  });
+
+  it('adds users with "Save and add another", then edits one', async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add user' });
+    await dialog.getByLabel('Name').fill('Ann Lee');
+    await dialog.getByLabel('E-mail', { exact: true }).fill('ann.lee@example.com');
+    await dialog.getByLabel('Role').selectOption('Admin');
+    await dialog.getByLabel('Location').selectOption('London');
+    await dialog.getByRole('button', { name: 'Save and add another' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Added Ann Lee');
+    expect(await dialog.getByLabel('Name').inputValue()).toBe('');
+    await dialog.getByLabel('Name').fill('Bo Ek');
+    await dialog.getByLabel('E-mail', { exact: true }).fill('not-an-address');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toMatch(/e-mail/i);
+    expect(await dialog.getByLabel('E-mail', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await dialog.getByLabel('E-mail', { exact: true }).fill('bo.ek@example.com');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await page.getByLabel('Search name or e-mail').fill('ann.lee');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const table = page.getByRole('table', { name: 'Users' });
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('button', { name: 'Edit Ann Lee' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Ann Lee' });
+    await edit.getByLabel('Name').fill('Ann Lee-Smith');
+    await edit.getByLabel('Role').selectOption('Member');
+    await edit.getByLabel('Location').selectOption('Paris');
+    await edit.getByRole('button', { name: 'Save', exact: true }).click();
+    await edit.waitFor({ state: 'detached' });
+    await expect.poll(() => table.locator('tbody tr').first().textContent()).toContain('Ann Lee-Smith');
+    expect(await table.locator('tbody tr').first().textContent()).toMatch(/Member.*Paris/);
+
+    await page.getByLabel('Search name or e-mail').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
+    await shot('users');
+
+    const res = await fetch(`${base}/v1/users?q=ann.lee`, { headers: { authorization: `Bearer ${token}` } });
+    const [ann] = ((await res.json()) as { data: { name: string; role: { name: string } }[] }).data;
+    expect(ann).toMatchObject({ name: 'Ann Lee-Smith', role: { name: 'Member' } });
+  });
+
+  it('shows the settings, and a clear screen for a section the token lacks', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Default role').waitFor();
+    expect(await page.getByLabel('Default role').inputValue()).toBe('Member');
+    await shot('settings');
+
+    const limited = await runCli(
+      ['token', 'create', '--workspace', workspaceId, '--scope', 'users', '--json'],
+      {
+        DATABASE_URL: databaseUrl(database),
+      },
+    );
+    const usersOnly = (JSON.parse(limited.stdout) as { token: string }).token;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Workspace token').fill(usersOnly);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Still on /app/settings, which this token cannot open: it says so, and how to get a token that can.
+    await page.getByRole('heading', { name: 'This token cannot open Settings' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Imports' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Users' }).count()).toBe(1);
+    await page.goto(`${base}/app/imports`);
+    await page.getByRole('heading', { name: 'This token cannot open Imports' }).waitFor();
+    await shot('missing-scope');
+    expect(await page.locator('main').textContent()).toContain('--scope imports');
+  });
+});
