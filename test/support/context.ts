@@ -22,6 +22,9 @@ export function testConfig(databaseName: string, env: Record<string, string> = {
     QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
     LOG_LEVEL: 'silent',
     OPERATOR_TOKEN,
+    // Load shedding off unless a test asks for it: on a busy two-core machine (the browser test runs
+    // beside the others) building the app can stall the loop past a second, and every request got 503.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,
   });
 }

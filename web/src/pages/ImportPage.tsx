@@ -25,7 +25,11 @@ function useImport(id: string): { imp: Import | null; error: unknown; refresh: (
         if (!FINISHED.includes(imp.status)) timer = window.setTimeout(() => void load(), POLL_MS);
         else setVersion((v) => v + 1);
       } catch (error) {
-        if (live) setState((s) => ({ imp: s.imp, error }));
+        if (!live) return;
+        setState((s) => ({ imp: s.imp, error }));
+        // A network blip or a 5xx while watching: keep watching; anything else stops here.
+        if (error instanceof ApiError && (error.status === 0 || error.status >= 500))
+          timer = window.setTimeout(() => void load(), POLL_MS * 3);
       }
     };
     void load();

@@ -35,6 +35,11 @@ export function UsersPage() {
     setFilters((f) => ({ ...f, [key]: (e.target as HTMLSelectElement).value }));
 
   const act = async (user: User, action: 'resend' | 'deactivate' | 'reactivate') => {
+    if (
+      action === 'deactivate' &&
+      !window.confirm(`Deactivate ${user.name}? They lose access until reactivated.`)
+    )
+      return;
     setError(null);
     try {
       if (action === 'resend') await api('POST', `/v1/users/${user.id}/invitation`);
