@@ -37,7 +37,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+const shot = (name: string, fullPage = true) =>
+  page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 
 beforeAll(async () => {
   expect(CHROMIUM, 'chromium is not installed: apt-get install -y chromium (.ci/run does)').toBeDefined();
@@ -153,6 +154,15 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     const text = report.toString('utf8');
     expect(text.split('\r\n')[0]).toContain('row,status,invitation,error_code,error_message,user_id');
     expect(text).toContain('duplicate_in_file');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page
+      .locator('table.rows tbody tr')
+      .nth(1)
+      .evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot('report-phone', false);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   it('adds users with "Save and add another", then edits one', async () => {
@@ -200,10 +210,42 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     expect(ann).toMatchObject({ name: 'Ann Lee-Smith', role: { name: 'Member' } });
   });
 
-  it('shows the settings, and a clear screen for a section the token lacks', async () => {
+  it('previews a sync: who would be deactivated, before anything changes', async () => {
+    await page.getByRole('link', { name: 'Imports' }).click();
+    await page.setInputFiles('#file', {
+      name: 'still-here.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('Email,Name\nada@example.com,Ada Lovelace\ntim@example.com,Tim Berners-Lee\n'),
+    });
+    await page.getByLabel('Sync (add, update, deactivate the rest)').check();
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    expect(await page.locator('.count-deactivated').textContent()).toBe('3 would be deactivated');
+    await page.getByLabel('Show').selectOption('deactivated');
+    const rows = page.getByRole('table', { name: /Rows of the import, Deactivated/ });
+    await expect.poll(() => rows.locator('tbody tr').count()).toBe(3);
+    expect(await rows.textContent()).toContain('ann.lee@example.com');
+    expect(await rows.textContent()).toContain('would be deactivated');
+    await shot('sync-preview');
+    const res = await fetch(`${base}/v1/users?status=active`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const invited = await fetch(`${base}/v1/users?status=invited`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await res.json()) as { data: unknown[] }).data.length).toBe(0);
+    expect(((await invited.json()) as { data: unknown[] }).data.length).toBe(5);
+  });
+
+  it('saves the settings, and shows a clear screen for a section the token lacks', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Default role').waitFor();
     expect(await page.getByLabel('Default role').inputValue()).toBe('Member');
+    await page.getByLabel('Invitations expire after (days)').fill('14');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Settings saved');
+    const settings = await fetch(`${base}/v1/settings`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await settings.json()) as { invitationTtlHours: number }).invitationTtlHours).toBe(336);
     await shot('settings');
 
     const limited = await runCli(

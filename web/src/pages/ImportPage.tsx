@@ -175,6 +175,15 @@ function ApplyPanel({ imp }: { imp: Import }) {
         {imp.counts.failed > 0 &&
           `${number(imp.counts.failed)} rows have problems and will be left out; they are listed below with how to fix them.`}
       </p>
+      {imp.mode === 'sync' && imp.counts.deactivated > 0 && (
+        <p class="warning">
+          <strong>
+            {number(imp.counts.deactivated)} people who are not in the file will be deactivated.
+          </strong>{' '}
+          They are listed under Rows (Show: Deactivated); people managed by your identity provider are never
+          deactivated by a file.
+        </p>
+      )}
       {thresholdHit && (
         <div class="alert" role="alert">
           <p>{imp.error?.message}</p>

@@ -31,7 +31,9 @@ const INVITATION: Record<string, string> = {
 
 /** The import's rows, one server page at a time, filtered by status; failures say why and how to fix. */
 export function RowsTable({ imp, version }: { imp: Import; version: number }) {
-  const [status, setStatus] = useState<RowStatus | ''>(imp.counts.failed > 0 ? 'failed' : '');
+  const [status, setStatus] = useState<RowStatus | ''>(
+    imp.counts.failed > 0 ? 'failed' : imp.dryRun && imp.counts.deactivated > 0 ? 'deactivated' : '',
+  );
   const paged = usePaged(`${imp.id}:${status}:${version}`, (cursor) =>
     api<Page<ImportRow>>('GET', `/v1/imports/${imp.id}/rows${query({ status, cursor, limit: 50 })}`),
   );
@@ -60,7 +62,7 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
       {paged.page && paged.page.data.length === 0 && <p class="muted">No rows with this status.</p>}
       {paged.page && paged.page.data.length > 0 && (
         <div class="table-wrap" aria-busy={paged.loading}>
-          <table class="rows">
+          <table class="rows stack">
             <caption class="visually-hidden">
               Rows of the import{status ? `, ${STATUS_LABEL[status]}` : ''}
             </caption>
@@ -81,16 +83,20 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
             <tbody>
               {paged.page.data.map((r, i) => (
                 <tr key={`${r.row ?? 'x'}-${i}`}>
-                  <td class="num">{r.row ?? '—'}</td>
-                  <td class="wrap">{r.email ?? ''}</td>
-                  <td>{r.name ?? ''}</td>
-                  <td>{r.role ?? ''}</td>
-                  <td>{r.location ?? ''}</td>
-                  <td>
+                  <td data-label="Row" class="num">
+                    {r.row ?? '—'}
+                  </td>
+                  <td data-label="E-mail" class="wrap">
+                    {r.email ?? ''}
+                  </td>
+                  <td data-label="Name">{r.name ?? ''}</td>
+                  <td data-label="Role">{r.role ?? ''}</td>
+                  <td data-label="Location">{r.location ?? ''}</td>
+                  <td data-label="Result">
                     <Badge status={r.status} />
                   </td>
-                  <td>{r.invitation ? INVITATION[r.invitation] : ''}</td>
-                  <td class="problem">
+                  <td data-label="Invitation">{r.invitation ? INVITATION[r.invitation] : ''}</td>
+                  <td class="problem" data-label="Problem">
                     {r.errorCode && (
                       <>
                         <strong>{r.errorMessage ?? r.errorCode}</strong>

@@ -63,15 +63,27 @@ export function SettingsPage() {
       <form class="panel narrow" onSubmit={(e) => void submit(e)} aria-label="Workspace settings">
         <label for="s-role">Default role</label>
         {roles.data ? (
-          <select id="s-role" value={form.defaultRole} onChange={set('defaultRole')}>
+          <select
+            id="s-role"
+            value={form.defaultRole}
+            onChange={set('defaultRole')}
+            aria-describedby="s-role-help"
+          >
             {roles.data.data.map((r) => (
               <option key={r.id}>{r.name}</option>
             ))}
           </select>
         ) : (
-          <input id="s-role" value={form.defaultRole} onInput={set('defaultRole')} />
+          <input
+            id="s-role"
+            value={form.defaultRole}
+            onInput={set('defaultRole')}
+            aria-describedby="s-role-help"
+          />
         )}
-        <p class="muted small">Given to people imported or provisioned without a role.</p>
+        <p id="s-role-help" class="muted small">
+          Given to people imported or provisioned without a role.
+        </p>
 
         <label for="s-days">Invitations expire after (days)</label>
         <input
@@ -93,11 +105,13 @@ export function SettingsPage() {
           />
           <label for="s-scim">Invite people created by the identity provider (SCIM)</label>
         </div>
-        <p class="muted small">Usually off: people who sign in with single sign-on need no invitation.</p>
+        <p id="s-scim-help" class="muted small">
+          Usually off: people who sign in with single sign-on need no invitation.
+        </p>
 
-        <fieldset>
+        <fieldset aria-describedby="s-sync-help">
           <legend>Sync safety</legend>
-          <p class="muted small">
+          <p id="s-sync-help" class="muted small">
             A sync file that would deactivate more people than this stops and asks for confirmation.
           </p>
           <label for="s-pct">Percent of active and invited people</label>

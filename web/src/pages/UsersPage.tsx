@@ -124,7 +124,7 @@ export function UsersPage() {
         {paged.page && paged.page.data.length === 0 && <p class="muted">No users match.</p>}
         {paged.page && paged.page.data.length > 0 && (
           <div class="table-wrap" aria-busy={paged.loading}>
-            <table>
+            <table class="stack">
               <caption class="visually-hidden">Users</caption>
               <thead>
                 <tr>
@@ -141,19 +141,19 @@ export function UsersPage() {
               <tbody>
                 {paged.page.data.map((u) => (
                   <tr key={u.id}>
-                    <td>
+                    <td data-label="Name">
                       <strong>{u.name}</strong>
                       <span class="sub">{u.email}</span>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <Badge status={u.status} />
                       {u.status === 'invited' && u.invitation && (
                         <span class="sub">{INVITATION[u.invitation.status]}</span>
                       )}
                     </td>
-                    <td>{u.role.name}</td>
-                    <td>{u.location?.name ?? '—'}</td>
-                    <td>{when(u.createdAt)}</td>
+                    <td data-label="Role">{u.role.name}</td>
+                    <td data-label="Location">{u.location?.name ?? '—'}</td>
+                    <td data-label="Added">{when(u.createdAt)}</td>
                     <td class="row-actions">
                       <button
                         type="button"
