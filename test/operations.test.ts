@@ -56,6 +56,7 @@ describe('the queue dashboard at /admin/queues', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("base-uri 'self'");
     expect(page.body).toContain('<base href="/admin/queues/"');
     const script = /src="(static\/js\/main[^"]+)"/.exec(page.body as string)?.[1];
     expect(script).toBeDefined();

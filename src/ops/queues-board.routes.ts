@@ -26,6 +26,16 @@ export default async function queuesBoard(app: FastifyInstance): Promise<void> {
     throw error;
   });
 
+  // bull-board's page resolves its assets against <base href="/admin/queues/">: allow a same-origin
+  // base here only; everything else of the service's CSP stays.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const csp = reply.getHeader('content-security-policy');
+    if (typeof csp === 'string') {
+      void reply.header('content-security-policy', csp.replace("base-uri 'none'", "base-uri 'self'"));
+    }
+    return payload;
+  });
+
   let attached = false;
   app.addHook('onRequest', async () => {
     if (attached) return;

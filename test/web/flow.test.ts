@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_TOKEN } from '../support/context.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
 import { fixture } from '../support/pipeline.js';
 import { root, runCli, startServer, waitFor } from '../support/processes.js';
@@ -56,6 +57,7 @@ beforeAll(async () => {
     ROLE: 'all',
     BATCH_SIZE: '4',
     LOG_LEVEL: 'silent',
+    OPERATOR_TOKEN,
     // Other test files run beside this one on two cores; load shedding (503) is tested on its own.
     MAX_EVENT_LOOP_DELAY_MS: '0',
   });
@@ -266,5 +268,29 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'This token cannot open Imports' }).waitFor();
     await shot('missing-scope');
     expect(await page.locator('main').textContent()).toContain('--scope imports');
+  });
+
+  it('opens the queue dashboard when a proxy adds the operator token, and only then', async () => {
+    const anonymous = await browser.newPage();
+    const refused = await anonymous.goto(`${base}/admin/queues`);
+    expect(refused?.status()).toBe(401);
+    await anonymous.close();
+
+    // What an authenticating proxy in front of /admin/ does: add the header to every request.
+    const operator = await browser.newContext({
+      viewport: { width: 1280, height: 860 },
+      extraHTTPHeaders: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
+    const board = await operator.newPage();
+    const problems: string[] = [];
+    board.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    board.on('pageerror', (e) => problems.push(e.message));
+    await board.goto(`${base}/admin/queues`);
+    await board.getByText('imports', { exact: true }).first().waitFor();
+    expect(await board.getByText('email', { exact: true }).count()).toBeGreaterThan(0);
+    await board.screenshot({ path: path.join(shots, 'queues.png') });
+    // Only the Google Fonts stylesheet bull-board links is refused by the CSP; nothing else fails.
+    expect(problems.filter((p) => !/fonts\.googleapis|Content Security Policy.*style/i.test(p))).toEqual([]);
+    await operator.close();
   });
 });
