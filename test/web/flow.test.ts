@@ -38,6 +38,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Waits for what the page shows to settle (vitest's expect.poll gives up after one second by default). */
+const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
+
 const shot = (name: string, fullPage = true) =>
   page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 
@@ -101,7 +104,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.goto(`${base}/app/`);
     await page.getByLabel('Workspace token').fill('lp_abcdefghij_wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('was not recognised');
+    await eventually(() => page.getByRole('alert').textContent()).toContain('was not recognised');
     await shot('sign-in');
     await page.getByLabel('Workspace token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -116,7 +119,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.getByLabel('Add and update').check();
     await page.getByRole('button', { name: 'Preview import' }).click();
     await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
-    await expect.poll(() => page.locator('.facts').textContent()).toContain('utf-8');
+    await eventually(() => page.locator('.facts').textContent()).toContain('utf-8');
     expect(await page.locator('.facts').textContent()).toContain('comma (,)');
     const mapping = page.getByRole('table', { name: 'Column mapping' });
     expect(await mapping.getByRole('row', { name: /First name/ }).textContent()).toContain('First Name');
@@ -130,8 +133,8 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Apply import' }).click();
     await page.getByRole('heading', { name: /^Import of every-error\.csv/ }).waitFor();
     const bar = page.getByRole('progressbar', { name: 'Import progress' });
-    await expect.poll(() => bar.getAttribute('aria-valuenow'), { timeout: 30_000 }).toBe('100');
-    await expect.poll(() => page.locator('.meta .badge').textContent()).toBe('Completed with errors');
+    await eventually(() => bar.getAttribute('aria-valuenow')).toBe('100');
+    await eventually(() => page.locator('.meta .badge').textContent()).toBe('Completed with errors');
     expect(await page.locator('.count-created .n').textContent()).toBe('3');
     expect(await page.locator('.count-failed .n').textContent()).toBe('10');
     await shot('report');
@@ -140,10 +143,10 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
   it('filters the failed rows and downloads the report', async () => {
     await page.getByLabel('Show').selectOption('created');
     const rows = page.getByRole('table', { name: /Rows of the import, Created/ });
-    await expect.poll(() => rows.locator('tbody tr').count()).toBe(3);
+    await eventually(() => rows.locator('tbody tr').count()).toBe(3);
     await page.getByLabel('Show').selectOption('failed');
     const failed = page.getByRole('table', { name: /Rows of the import, Failed/ });
-    await expect.poll(() => failed.locator('tbody tr').count()).toBe(10);
+    await eventually(() => failed.locator('tbody tr').count()).toBe(10);
     expect(await failed.textContent()).toContain('appears earlier in the file');
 
     const [download] = await Promise.all([
@@ -156,6 +159,16 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     const text = report.toString('utf8');
     expect(text.split('\r\n')[0]).toContain('row,status,invitation,error_code,error_message,user_id');
     expect(text).toContain('duplicate_in_file');
+
+    const [retried] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/retry')),
+      page.getByRole('button', { name: 'Retry failed rows' }).click(),
+    ]);
+    expect(retried.status()).toBe(202);
+    await eventually(() => page.getByRole('status').first().textContent()).toContain('Retrying');
+    // The same rows fail again (they need a fix in the file); the import ends as before.
+    await eventually(() => page.locator('.meta .badge').textContent()).toBe('Completed with errors');
+    await eventually(() => page.locator('.count-failed .n').textContent()).toBe('10');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page
@@ -177,12 +190,12 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await dialog.getByLabel('Role').selectOption('Admin');
     await dialog.getByLabel('Location').selectOption('London');
     await dialog.getByRole('button', { name: 'Save and add another' }).click();
-    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Added Ann Lee');
+    await eventually(() => page.getByRole('status').first().textContent()).toContain('Added Ann Lee');
     expect(await dialog.getByLabel('Name').inputValue()).toBe('');
     await dialog.getByLabel('Name').fill('Bo Ek');
     await dialog.getByLabel('E-mail', { exact: true }).fill('not-an-address');
     await dialog.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect.poll(() => dialog.getByRole('alert').textContent()).toMatch(/e-mail/i);
+    await eventually(() => dialog.getByRole('alert').textContent()).toMatch(/e-mail/i);
     expect(await dialog.getByLabel('E-mail', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     await dialog.getByLabel('E-mail', { exact: true }).fill('bo.ek@example.com');
     await dialog.getByRole('button', { name: 'Save', exact: true }).click();
@@ -191,7 +204,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.getByLabel('Search name or e-mail').fill('ann.lee');
     await page.getByRole('button', { name: 'Search' }).click();
     const table = page.getByRole('table', { name: 'Users' });
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await eventually(() => table.locator('tbody tr').count()).toBe(1);
     await page.getByRole('button', { name: 'Edit Ann Lee' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit Ann Lee' });
     await edit.getByLabel('Name').fill('Ann Lee-Smith');
@@ -199,12 +212,12 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await edit.getByLabel('Location').selectOption('Paris');
     await edit.getByRole('button', { name: 'Save', exact: true }).click();
     await edit.waitFor({ state: 'detached' });
-    await expect.poll(() => table.locator('tbody tr').first().textContent()).toContain('Ann Lee-Smith');
+    await eventually(() => table.locator('tbody tr').first().textContent()).toContain('Ann Lee-Smith');
     expect(await table.locator('tbody tr').first().textContent()).toMatch(/Member.*Paris/);
 
     await page.getByLabel('Search name or e-mail').fill('');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(5);
+    await eventually(() => table.locator('tbody tr').count()).toBe(5);
     await shot('users');
 
     const res = await fetch(`${base}/v1/users?q=ann.lee`, { headers: { authorization: `Bearer ${token}` } });
@@ -225,7 +238,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     expect(await page.locator('.count-deactivated').textContent()).toBe('3 would be deactivated');
     await page.getByLabel('Show').selectOption('deactivated');
     const rows = page.getByRole('table', { name: /Rows of the import, Deactivated/ });
-    await expect.poll(() => rows.locator('tbody tr').count()).toBe(3);
+    await eventually(() => rows.locator('tbody tr').count()).toBe(3);
     expect(await rows.textContent()).toContain('ann.lee@example.com');
     expect(await rows.textContent()).toContain('would be deactivated');
     await shot('sync-preview');
@@ -245,7 +258,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     expect(await page.getByLabel('Default role').inputValue()).toBe('Member');
     await page.getByLabel('Invitations expire after (days)').fill('14');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('Settings saved');
+    await eventually(() => page.getByRole('status').textContent()).toContain('Settings saved');
     const settings = await fetch(`${base}/v1/settings`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await settings.json()) as { invitationTtlHours: number }).invitationTtlHours).toBe(336);
     await shot('settings');

@@ -229,11 +229,18 @@ function ApplyPanel({ imp }: { imp: Import }) {
 function Actions({ imp, refresh }: { imp: Import; refresh: () => void }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState('');
   const run = async (action: 'cancel' | 'retry') => {
     setBusy(true);
     setError(null);
+    setDone('');
     try {
       await api('POST', `/v1/imports/${imp.id}/${action}`);
+      setDone(
+        action === 'retry'
+          ? 'Retrying the failed and pending rows; rows that need a fix in the file fail again.'
+          : 'Cancelling: the import stops after the batch in hand; rows not reached stay pending.',
+      );
       refresh();
     } catch (e) {
       setError(e instanceof ApiError && e.status === 409 ? new Error(e.message) : e);
@@ -264,6 +271,9 @@ function Actions({ imp, refresh }: { imp: Import; refresh: () => void }) {
         </button>
       )}
       {error !== null && <ErrorBox error={error} what="this import" />}
+      <p class="status-line" role="status">
+        {done}
+      </p>
     </div>
   );
 }
