@@ -14,6 +14,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
 COPY migrations ./migrations
+COPY web ./web
+# Compiles the service and builds the web app (Vite) into dist/web.
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

@@ -8,6 +8,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import authPlugin from './auth/plugin.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import metricsRoutes from './ops/metrics.routes.js';
+import queuesBoard from './ops/queues-board.routes.js';
 import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin, { sendError } from './plugins/errors.js';
@@ -15,6 +17,7 @@ import importRoutes from './imports/imports.routes.js';
 import scimPlugin from './scim/plugin.js';
 import textGuard from './plugins/text-guard.js';
 import openapiPlugin from './plugins/openapi.js';
+import metricsPlugin from './plugins/metrics.js';
 import overloadPlugin from './plugins/overload.js';
 import queuesPlugin from './plugins/queues.js';
 import './plugins/types.js';
@@ -23,6 +26,7 @@ import roleRoutes from './users/roles.routes.js';
 import invitationRoutes from './users/invitations.routes.js';
 import settingsRoutes from './users/settings.routes.js';
 import userRoutes from './users/users.routes.js';
+import webRoutes from './web/web.routes.js';
 
 export interface BuildOptions {
   config: Config;
@@ -148,6 +152,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(dbPlugin, options.db ? { db: options.db } : {});
   await app.register(queuesPlugin);
   await app.register(overloadPlugin);
+  await app.register(metricsPlugin);
   await app.register(authPlugin);
   await app.register(openapiPlugin);
   await app.register(formbody, { bodyLimit: 4096 });
@@ -160,6 +165,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(settingsRoutes);
   await app.register(importRoutes);
   await app.register(scimPlugin);
+  await app.register(metricsRoutes);
+  await app.register(queuesBoard);
+  await app.register(webRoutes);
 
   return app;
 }

@@ -30,6 +30,7 @@ const EnvSchema = Type.Object({
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
   REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 600 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
 });
@@ -61,6 +62,8 @@ export interface Config {
   /** How long a client has to send a whole request (headers and body); then 408 and the connection closes. */
   requestTimeoutSeconds: number;
   operatorToken: string | undefined;
+  /** ROLE=worker: serve this process's /metrics on this port (API processes serve it on PORT). */
+  metricsPort: number | undefined;
   logLevel: string;
   trustProxy: boolean;
 }
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
     operatorToken: e.OPERATOR_TOKEN,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
   };

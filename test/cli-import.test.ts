@@ -216,6 +216,7 @@ describe('cli import against a stub API', () => {
     encoding: 'utf-8',
     delimiter: ',',
     columns: ['email', 'name'],
+    mapping: { email: 'email', name: 'name' },
     totalRows: 1000,
     processedRows: 400,
     counts: { created: 390, updated: 0, unchanged: 0, skipped: 0, failed: 10, deactivated: 0, invited: 0 },

@@ -8,6 +8,8 @@ import { QUEUE_NAMES, type QueueName } from '../src/queues/jobs.js';
 import { Queues } from '../src/queues/producer.js';
 import type { Processor, WorkerContext } from './context.js';
 import { emailWorkerOptions } from './email.js';
+import { observeJobs } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
 import { assertProcessors, processors } from './processors.js';
 import { Sweeper, type SweepTask } from './sweeper.js';
 import { defaultSweepTasks } from './sweep-tasks.js';
@@ -82,11 +84,18 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
       },
     );
     worker.on('error', (err) => logger.error({ err, queue }, 'worker error'));
+    observeJobs(queue, worker);
     worker.on('failed', (job, err) =>
       logger.warn({ err, queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade }, 'job failed'),
     );
     return worker;
   });
+
+  // API processes serve /metrics on their HTTP port; a worker-only process needs its own.
+  const metricsServer =
+    config.role === 'worker' && config.metricsPort
+      ? await startMetricsServer(config.host, config.metricsPort, config.operatorToken, logger)
+      : undefined;
 
   await sweeper.runOnce();
   sweeper.start(SWEEP_INTERVAL_MS);
@@ -97,6 +106,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
     async close() {
       stopping = true;
       sweeper.stop();
+      await metricsServer?.close();
       await Promise.all(workers.map((w) => w.close()));
       await queues.close();
       mailer.close();

@@ -41,6 +41,16 @@ const equalSecret = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+const OPERATOR_ONLY = Symbol('operatorOnly');
+
+/**
+ * Makes every route registered in this (encapsulated) instance and its children an operator route, for
+ * third-party plugins that register their own routes without our config (bull-board, its static files).
+ */
+export function operatorOnly(app: FastifyInstance): void {
+  app.decorate(OPERATOR_ONLY, true);
+}
+
 /** The caller of a route that declared a scope; the auth hook guarantees it is set. */
 export function callerOf(request: FastifyRequest): Caller {
   if (!request.caller) throw new Error('route has no scope: callerOf needs an authenticated route');
@@ -55,7 +65,10 @@ export default fp(
   async function auth(app: FastifyInstance) {
     const table: RouteAccess[] = [];
     app.decorate('accessTable', table);
-    app.addHook('onRoute', (route) => {
+    app.addHook('onRoute', function (route) {
+      if ((this as unknown as Record<symbol, unknown>)[OPERATOR_ONLY] === true) {
+        route.config = { ...route.config, operator: true, public: false, scope: undefined };
+      }
       const config = (route.config ?? {}) as { public?: boolean; operator?: boolean; scope?: Scope };
       if (route.url.startsWith('/docs')) return; // the OpenAPI UI's own routes
       if (!config.public && !config.operator && !config.scope) {

@@ -16,6 +16,8 @@ export interface ImportJson {
   encoding: string;
   delimiter: string;
   columns: string[];
+  /** The field each recognised input column feeds: { email: 'E-mail', givenName: 'First Name', ... }. */
+  mapping: Record<string, string>;
   totalRows: number;
   processedRows: number;
   counts: {
@@ -43,6 +45,11 @@ export const toImport = (r: imports.ImportRow): ImportJson => ({
   encoding: r.encoding,
   delimiter: r.delimiter,
   columns: r.columns,
+  mapping: Object.fromEntries(
+    Object.entries(r.mapping)
+      .filter(([, index]) => r.columns[index] !== undefined)
+      .map(([field, index]) => [field, r.columns[index]!]),
+  ),
   totalRows: r.total_rows,
   processedRows: r.processed_rows,
   counts: {

@@ -18,6 +18,10 @@ export const Import = Type.Object(
     encoding: Type.String(),
     delimiter: Type.String(),
     columns: Type.Array(Type.String()),
+    mapping: Type.Record(Type.String(), Type.String(), {
+      description:
+        'the input column each field is read from (email, name, givenName, familyName, role, location, externalId)',
+    }),
     totalRows: Count,
     processedRows: Count,
     counts: Type.Object({

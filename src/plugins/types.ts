@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Scope } from '../db/tables.js';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Queues } from '../queues/producer.js';
 
 export interface RouteAccess {
@@ -20,6 +21,8 @@ declare module 'fastify' {
     redis: Redis;
     /** Pings Redis; false when it does not answer. */
     redisReady(): Promise<boolean>;
+    /** The Prometheus registry /metrics serves: this process's counters and the queue depth. */
+    metrics: Registry;
     /** Every route and the access it declared, as the auth plugin checked them at registration. */
     accessTable: RouteAccess[];
   }

@@ -159,6 +159,9 @@ describe('the access table', () => {
       '/v1/invitations/accept',
       '/invitations/accept',
       '/invitations/accept',
+      '/',
+      '/app',
+      '/app/*',
     ]);
   });
 });

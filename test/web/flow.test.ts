@@ -1,0 +1,309 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_TOKEN } from '../support/context.js';
+import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
+import { fixture } from '../support/pipeline.js';
+import { root, runCli, startServer, waitFor } from '../support/processes.js';
+
+/*
+ * The customer-success flow in a real browser: Debian's chromium driven by playwright-core (no browser
+ * download), against the compiled service with its worker. UPDATE_SCREENSHOTS=1 writes the pictures the
+ * README shows to docs/screenshots/; otherwise they go to a temporary directory.
+ */
+
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p): p is string => Boolean(p && existsSync(p)),
+);
+
+let database: string;
+let server: ReturnType<typeof startServer>;
+let base: string;
+let browser: Browser;
+let page: Page;
+let shots: string;
+let token: string;
+let workspaceId: string;
+
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Waits for what the page shows to settle (vitest's expect.poll gives up after one second by default). */
+const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
+
+const shot = (name: string, fullPage = true) =>
+  page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+
+beforeAll(async () => {
+  expect(CHROMIUM, 'chromium is not installed: apt-get install -y chromium (.ci/run does)').toBeDefined();
+  shots = process.env.UPDATE_SCREENSHOTS
+    ? path.join(root, 'docs/screenshots')
+    : await mkdtemp(path.join(tmpdir(), 'loopit-shots-'));
+  await mkdir(shots, { recursive: true });
+  database = await cloneTemplate();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = startServer({
+    DATABASE_URL: databaseUrl(database),
+    PORT: String(port),
+    QUEUE_PREFIX: `{test-${database}}`,
+    ROLE: 'all',
+    BATCH_SIZE: '4',
+    LOG_LEVEL: 'silent',
+    OPERATOR_TOKEN,
+    // Other test files run beside this one on two cores; load shedding (503) is tested on its own.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
+  });
+  const created = await runCli(
+    [
+      ...['workspace', 'create', '--name', 'Acme', '--role', 'Admin', '--role', 'Member'],
+      ...['--default-role', 'Member', '--location', 'London', '--location', 'Paris', '--json'],
+    ],
+    { DATABASE_URL: databaseUrl(database) },
+  );
+  ({ token, workspaceId } = JSON.parse(created.stdout) as { token: string; workspaceId: string });
+  await waitFor(async () => {
+    try {
+      return (await fetch(`${base}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    acceptDownloads: true,
+    reducedMotion: 'reduce',
+  });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.child.kill('SIGTERM');
+  await server?.exited;
+  if (database) await dropDatabase(database);
+  if (shots && !process.env.UPDATE_SCREENSHOTS) await rm(shots, { recursive: true, force: true });
+});
+
+describe('the web app in a browser', { timeout: 60_000 }, () => {
+  it('refuses a wrong token and signs in with a workspace token', async () => {
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${base}/app/`);
+    await page.getByLabel('Workspace token').fill('lp_abcdefghij_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await eventually(() => page.getByRole('alert').textContent()).toContain('was not recognised');
+    await shot('sign-in');
+    await page.getByLabel('Workspace token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Imports', level: 1 }).waitFor();
+    expect(page.url()).toBe(`${base}/app/imports`);
+    // No CSP violation or script error (the 401 of the wrong token is the only failed request).
+    expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+
+  it('previews a file with errors, applies it and follows the progress to 100%', async () => {
+    await page.setInputFiles('#file', fixture('every-error.csv'));
+    await page.getByLabel('Add and update').check();
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    await eventually(() => page.locator('.facts').textContent()).toContain('utf-8');
+    expect(await page.locator('.facts').textContent()).toContain('comma (,)');
+    const mapping = page.getByRole('table', { name: 'Column mapping' });
+    expect(await mapping.getByRole('row', { name: /First name/ }).textContent()).toContain('First Name');
+    expect(await page.getByText('Kept for the report only: Notes.').count()).toBe(1);
+    const rows = page.getByRole('table', { name: /Rows of the import/ });
+    await rows.getByText('invalid_email', { exact: false }).first().waitFor();
+    expect(await rows.locator('tbody tr').count()).toBe(10);
+    expect(await rows.textContent()).toContain('one @, no spaces');
+    await shot('preview');
+
+    await page.getByRole('button', { name: 'Apply import' }).click();
+    await page.getByRole('heading', { name: /^Import of every-error\.csv/ }).waitFor();
+    const bar = page.getByRole('progressbar', { name: 'Import progress' });
+    await eventually(() => bar.getAttribute('aria-valuenow')).toBe('100');
+    await eventually(() => page.locator('.meta .badge').textContent()).toBe('Completed with errors');
+    expect(await page.locator('.count-created .n').textContent()).toBe('3');
+    expect(await page.locator('.count-failed .n').textContent()).toBe('10');
+    await shot('report');
+  });
+
+  it('filters the failed rows and downloads the report', async () => {
+    await page.getByLabel('Show').selectOption('created');
+    const rows = page.getByRole('table', { name: /Rows of the import, Created/ });
+    await eventually(() => rows.locator('tbody tr').count()).toBe(3);
+    await page.getByLabel('Show').selectOption('failed');
+    const failed = page.getByRole('table', { name: /Rows of the import, Failed/ });
+    await eventually(() => failed.locator('tbody tr').count()).toBe(10);
+    expect(await failed.textContent()).toContain('appears earlier in the file');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download report (CSV)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const report = await readFile(await download.path());
+    expect(report.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const text = report.toString('utf8');
+    expect(text.split('\r\n')[0]).toContain('row,status,invitation,error_code,error_message,user_id');
+    expect(text).toContain('duplicate_in_file');
+
+    const [retried] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/retry')),
+      page.getByRole('button', { name: 'Retry failed rows' }).click(),
+    ]);
+    expect(retried.status()).toBe(202);
+    await eventually(() => page.getByRole('status').first().textContent()).toContain('Retrying');
+    // The same rows fail again (they need a fix in the file); the import ends as before.
+    await eventually(() => page.locator('.meta .badge').textContent()).toBe('Completed with errors');
+    await eventually(() => page.locator('.count-failed .n').textContent()).toBe('10');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page
+      .locator('table.rows tbody tr')
+      .nth(1)
+      .evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot('report-phone', false);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('adds users with "Save and add another", then edits one', async () => {
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add user' });
+    await dialog.getByLabel('Name').fill('Ann Lee');
+    await dialog.getByLabel('E-mail', { exact: true }).fill('ann.lee@example.com');
+    await dialog.getByLabel('Role').selectOption('Admin');
+    await dialog.getByLabel('Location').selectOption('London');
+    await dialog.getByRole('button', { name: 'Save and add another' }).click();
+    await eventually(() => page.getByRole('status').first().textContent()).toContain('Added Ann Lee');
+    expect(await dialog.getByLabel('Name').inputValue()).toBe('');
+    await dialog.getByLabel('Name').fill('Bo Ek');
+    await dialog.getByLabel('E-mail', { exact: true }).fill('not-an-address');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await eventually(() => dialog.getByRole('alert').textContent()).toMatch(/e-mail/i);
+    expect(await dialog.getByLabel('E-mail', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    await dialog.getByLabel('E-mail', { exact: true }).fill('bo.ek@example.com');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await page.getByLabel('Search name or e-mail').fill('ann.lee');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const table = page.getByRole('table', { name: 'Users' });
+    await eventually(() => table.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('button', { name: 'Edit Ann Lee' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Ann Lee' });
+    await edit.getByLabel('Name').fill('Ann Lee-Smith');
+    await edit.getByLabel('Role').selectOption('Member');
+    await edit.getByLabel('Location').selectOption('Paris');
+    await edit.getByRole('button', { name: 'Save', exact: true }).click();
+    await edit.waitFor({ state: 'detached' });
+    await eventually(() => table.locator('tbody tr').first().textContent()).toContain('Ann Lee-Smith');
+    expect(await table.locator('tbody tr').first().textContent()).toMatch(/Member.*Paris/);
+
+    await page.getByLabel('Search name or e-mail').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await eventually(() => table.locator('tbody tr').count()).toBe(5);
+    await shot('users');
+
+    const res = await fetch(`${base}/v1/users?q=ann.lee`, { headers: { authorization: `Bearer ${token}` } });
+    const [ann] = ((await res.json()) as { data: { name: string; role: { name: string } }[] }).data;
+    expect(ann).toMatchObject({ name: 'Ann Lee-Smith', role: { name: 'Member' } });
+  });
+
+  it('previews a sync: who would be deactivated, before anything changes', async () => {
+    await page.getByRole('link', { name: 'Imports' }).click();
+    await page.setInputFiles('#file', {
+      name: 'still-here.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('Email,Name\nada@example.com,Ada Lovelace\ntim@example.com,Tim Berners-Lee\n'),
+    });
+    await page.getByLabel('Sync (add, update, deactivate the rest)').check();
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    expect(await page.locator('.count-deactivated').textContent()).toBe('3 would be deactivated');
+    await page.getByLabel('Show').selectOption('deactivated');
+    const rows = page.getByRole('table', { name: /Rows of the import, Deactivated/ });
+    await eventually(() => rows.locator('tbody tr').count()).toBe(3);
+    expect(await rows.textContent()).toContain('ann.lee@example.com');
+    expect(await rows.textContent()).toContain('would be deactivated');
+    await shot('sync-preview');
+    const res = await fetch(`${base}/v1/users?status=active`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const invited = await fetch(`${base}/v1/users?status=invited`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await res.json()) as { data: unknown[] }).data.length).toBe(0);
+    expect(((await invited.json()) as { data: unknown[] }).data.length).toBe(5);
+  });
+
+  it('saves the settings, and shows a clear screen for a section the token lacks', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Default role').waitFor();
+    expect(await page.getByLabel('Default role').inputValue()).toBe('Member');
+    await page.getByLabel('Invitations expire after (days)').fill('14');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await eventually(() => page.getByRole('status').textContent()).toContain('Settings saved');
+    const settings = await fetch(`${base}/v1/settings`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await settings.json()) as { invitationTtlHours: number }).invitationTtlHours).toBe(336);
+    await shot('settings');
+
+    const limited = await runCli(
+      ['token', 'create', '--workspace', workspaceId, '--scope', 'users', '--json'],
+      {
+        DATABASE_URL: databaseUrl(database),
+      },
+    );
+    const usersOnly = (JSON.parse(limited.stdout) as { token: string }).token;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Workspace token').fill(usersOnly);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Still on /app/settings, which this token cannot open: it says so, and how to get a token that can.
+    await page.getByRole('heading', { name: 'This token cannot open Settings' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Imports' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Users' }).count()).toBe(1);
+    await page.goto(`${base}/app/imports`);
+    await page.getByRole('heading', { name: 'This token cannot open Imports' }).waitFor();
+    await shot('missing-scope');
+    expect(await page.locator('main').textContent()).toContain('--scope imports');
+  });
+
+  it('opens the queue dashboard when a proxy adds the operator token, and only then', async () => {
+    const anonymous = await browser.newPage();
+    const refused = await anonymous.goto(`${base}/admin/queues`);
+    expect(refused?.status()).toBe(401);
+    await anonymous.close();
+
+    // What an authenticating proxy in front of /admin/ does: add the header to every request.
+    const operator = await browser.newContext({
+      viewport: { width: 1280, height: 860 },
+      extraHTTPHeaders: { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    });
+    const board = await operator.newPage();
+    const problems: string[] = [];
+    board.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    board.on('pageerror', (e) => problems.push(e.message));
+    await board.goto(`${base}/admin/queues`);
+    await board.getByText('imports', { exact: true }).first().waitFor();
+    expect(await board.getByText('email', { exact: true }).count()).toBeGreaterThan(0);
+    await board.screenshot({ path: path.join(shots, 'queues.png') });
+    // Only the Google Fonts stylesheet bull-board links is refused by the CSP; nothing else fails.
+    expect(problems.filter((p) => !/fonts\.googleapis|Content Security Policy.*style/i.test(p))).toEqual([]);
+    await operator.close();
+  });
+});

@@ -1,0 +1,64 @@
+/** What a row error means in plain words, and how to fix it in the spreadsheet. */
+export const FIX: Record<string, string> = {
+  missing_email: 'Fill in the e-mail cell; every person needs an address.',
+  invalid_email:
+    'Correct the address: one @, no spaces, plain ASCII letters (for example ann.lee@example.com).',
+  missing_name: 'Fill in the name, or both the first and the last name.',
+  name_too_long: 'Shorten the name to 200 characters or fewer.',
+  unknown_role:
+    'Use one of the workspace’s roles (listed in the message), leave the cell empty for the default role, or ask an admin to add the role.',
+  unknown_location: 'Use one of the workspace’s locations (listed in the message), or leave the cell empty.',
+  duplicate_in_file:
+    'This e-mail appears earlier in the file, and only the first row is imported. Delete or merge the later rows.',
+  already_exists:
+    'This person already has an account, so the row was skipped. To update existing people, import with “Add and update”.',
+  malformed_row:
+    'This row has a different number of cells than the header: look for a stray delimiter or an unclosed quote.',
+  role_managed_by_identity_provider:
+    'The role comes from your identity provider’s groups. Change it there, or leave the role cell empty.',
+  internal_error:
+    'Something failed on our side. Use “Retry failed rows”; if it fails again, contact support with the import id.',
+};
+
+export const fixFor = (code: string | null): string =>
+  (code && FIX[code]) ?? 'Correct the row in the spreadsheet, then upload the file again.';
+
+export const STATUS_LABEL: Record<string, string> = {
+  queued: 'Queued',
+  processing: 'Processing',
+  completed: 'Completed',
+  completed_with_errors: 'Completed with errors',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+  pending: 'Pending',
+  created: 'Created',
+  updated: 'Updated',
+  unchanged: 'Unchanged',
+  skipped: 'Skipped',
+  deactivated: 'Deactivated',
+  invited: 'Invited',
+  active: 'Active',
+};
+
+export const MODE_LABEL: Record<string, string> = {
+  create: 'Add new people only',
+  upsert: 'Add and update',
+  sync: 'Sync (add, update, deactivate the rest)',
+};
+
+export const DELIMITER_LABEL: Record<string, string> = {
+  ',': 'comma (,)',
+  ';': 'semicolon (;)',
+  '\t': 'tab',
+  '|': 'pipe (|)',
+};
+
+export const FIELD_LABEL: Record<string, string> = {
+  email: 'E-mail',
+  name: 'Name',
+  givenName: 'First name',
+  familyName: 'Last name',
+  role: 'Role',
+  location: 'Location',
+  externalId: 'External ID',
+};

@@ -1,0 +1,315 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, download } from '../api';
+import { DELIMITER_LABEL, FIELD_LABEL, MODE_LABEL, STATUS_LABEL } from '../hints';
+import { BASE, navigate } from '../router';
+import { FINISHED, type Counts, type Import } from '../types';
+import { Badge, ErrorBox, Link, number, when } from '../ui';
+import { preview, previewSource } from '../uploads';
+import { RowsTable } from './RowsTable';
+
+const POLL_MS = 1000;
+
+/** The import, polled while it is queued or processing. */
+function useImport(id: string): { imp: Import | null; error: unknown; refresh: () => void; version: number } {
+  const [state, setState] = useState<{ imp: Import | null; error: unknown }>({ imp: null, error: null });
+  const [version, setVersion] = useState(0);
+  const [nonce, setNonce] = useState(0);
+  useEffect(() => {
+    let live = true;
+    let timer: number | undefined;
+    const load = async () => {
+      try {
+        const imp = await api<Import>('GET', `/v1/imports/${id}`);
+        if (!live) return;
+        setState({ imp, error: null });
+        if (!FINISHED.includes(imp.status)) timer = window.setTimeout(() => void load(), POLL_MS);
+        else setVersion((v) => v + 1);
+      } catch (error) {
+        if (!live) return;
+        setState((s) => ({ imp: s.imp, error }));
+        // A network blip or a 5xx while watching: keep watching; anything else stops here.
+        if (error instanceof ApiError && (error.status === 0 || error.status >= 500))
+          timer = window.setTimeout(() => void load(), POLL_MS * 3);
+      }
+    };
+    void load();
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, [id, nonce]);
+  return { ...state, version, refresh: () => setNonce((n) => n + 1) };
+}
+
+const WOULD: Record<keyof Counts, string> = {
+  created: 'would be created',
+  updated: 'would be updated',
+  unchanged: 'would stay unchanged',
+  skipped: 'would be skipped',
+  failed: 'would fail',
+  deactivated: 'would be deactivated',
+  invited: 'would be invited',
+};
+
+const COUNT_ORDER: (keyof Counts)[] = [
+  'created',
+  'updated',
+  'unchanged',
+  'skipped',
+  'failed',
+  'deactivated',
+  'invited',
+];
+
+function Progress({ imp }: { imp: Import }) {
+  const finished = FINISHED.includes(imp.status);
+  const pct =
+    imp.totalRows === 0 ? (finished ? 100 : 0) : Math.floor((imp.processedRows / imp.totalRows) * 100);
+  return (
+    <div class="progress-block">
+      <div
+        class="progress"
+        role="progressbar"
+        aria-label={imp.dryRun ? 'Preview progress' : 'Import progress'}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={pct}
+        aria-valuetext={`${pct}% · ${number(imp.processedRows)} of ${number(imp.totalRows)} rows`}
+      >
+        <div class="bar" style={{ width: `${pct}%` }} />
+      </div>
+      <p class="progress-text" aria-live="polite">
+        <strong>{pct}%</strong> · {number(imp.processedRows)} of {number(imp.totalRows)} rows ·{' '}
+        {STATUS_LABEL[imp.status]}
+      </p>
+      <ul class="counts" aria-label="Rows by result">
+        {COUNT_ORDER.map((k) => (
+          <li key={k} class={`count count-${k}`}>
+            <span class="n">{number(imp.counts[k])}</span> {imp.dryRun ? WOULD[k] : k}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function PreviewDetails({ imp }: { imp: Import }) {
+  const mapped = new Set(Object.values(imp.mapping));
+  const extra = imp.columns.filter((c) => !mapped.has(c));
+  return (
+    <section class="panel" aria-labelledby="file-title">
+      <h2 id="file-title">How the file was read</h2>
+      <dl class="facts">
+        <dt>Encoding</dt>
+        <dd>{imp.encoding}</dd>
+        <dt>Delimiter</dt>
+        <dd>{DELIMITER_LABEL[imp.delimiter] ?? imp.delimiter}</dd>
+        <dt>Data rows</dt>
+        <dd>{number(imp.totalRows)}</dd>
+      </dl>
+      <div class="table-wrap">
+        <table class="mapping">
+          <caption>Column mapping</caption>
+          <thead>
+            <tr>
+              <th scope="col">Loopit field</th>
+              <th scope="col">Column in your file</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(FIELD_LABEL).map(([field, label]) => (
+              <tr key={field}>
+                <th scope="row">{label}</th>
+                <td>{imp.mapping[field] ?? <span class="muted">not in the file</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {extra.length > 0 && <p class="muted">Kept for the report only: {extra.join(', ')}.</p>}
+    </section>
+  );
+}
+
+function ApplyPanel({ imp }: { imp: Import }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [confirmed, setConfirmed] = useState(false);
+  const thresholdHit = imp.error?.code === 'sync_threshold_exceeded';
+  const source = previewSource(imp.id);
+  const writes = imp.counts.created + imp.counts.updated + imp.counts.deactivated;
+
+  const apply = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const applied = await api<Import>('POST', `/v1/imports/${imp.id}/apply`);
+      navigate(`${BASE}/imports/${applied.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  const previewAgain = async () => {
+    if (!source) return;
+    setBusy(true);
+    try {
+      const again = await preview(source.file, {
+        ...source.options,
+        confirmDeactivations: imp.counts.deactivated,
+      });
+      navigate(`${BASE}/imports/${again.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="panel apply" aria-labelledby="apply-title">
+      <h2 id="apply-title">Nothing has changed yet</h2>
+      <p>
+        Applying this preview will create {number(imp.counts.created)}, update {number(imp.counts.updated)}
+        {imp.mode === 'sync' ? ` and deactivate ${number(imp.counts.deactivated)}` : ''} people
+        {imp.sendInvites ? `, and invite ${number(imp.counts.invited)}` : ''}.{' '}
+        {imp.counts.failed > 0 &&
+          `${number(imp.counts.failed)} rows have problems and will be left out; they are listed below with how to fix them.`}
+      </p>
+      {imp.mode === 'sync' && imp.counts.deactivated > 0 && (
+        <p class="warning">
+          <strong>
+            {number(imp.counts.deactivated)} people who are not in the file will be deactivated.
+          </strong>{' '}
+          They are listed under Rows (Show: Deactivated); people managed by your identity provider are never
+          deactivated by a file.
+        </p>
+      )}
+      {thresholdHit && (
+        <div class="alert" role="alert">
+          <p>{imp.error?.message}</p>
+          {source ? (
+            <div class="field check">
+              <input
+                type="checkbox"
+                id="confirm"
+                checked={confirmed}
+                onChange={(e) => setConfirmed((e.target as HTMLInputElement).checked)}
+              />
+              <label for="confirm">Yes, deactivate these {number(imp.counts.deactivated)} people</label>
+            </div>
+          ) : (
+            <p>To go ahead, upload the file again from the Imports page.</p>
+          )}
+        </div>
+      )}
+      {error !== null && <ErrorBox error={error} what="imports" />}
+      <div class="actions">
+        {thresholdHit ? (
+          <button
+            type="button"
+            class="primary"
+            disabled={!confirmed || busy || !source}
+            onClick={() => void previewAgain()}
+          >
+            Preview again with this confirmation
+          </button>
+        ) : (
+          <button type="button" class="primary" disabled={busy || writes === 0} onClick={() => void apply()}>
+            {busy ? 'Starting…' : 'Apply import'}
+          </button>
+        )}
+        <Link href={`${BASE}/imports`} class="button">
+          Upload another file
+        </Link>
+      </div>
+    </section>
+  );
+}
+
+function Actions({ imp, refresh }: { imp: Import; refresh: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState('');
+  const run = async (action: 'cancel' | 'retry') => {
+    setBusy(true);
+    setError(null);
+    setDone('');
+    try {
+      await api('POST', `/v1/imports/${imp.id}/${action}`);
+      setDone(
+        action === 'retry'
+          ? 'Retrying the failed and pending rows; rows that need a fix in the file fail again.'
+          : 'Cancelling: the import stops after the batch in hand; rows not reached stay pending.',
+      );
+      refresh();
+    } catch (e) {
+      setError(e instanceof ApiError && e.status === 409 ? new Error(e.message) : e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const running = imp.status === 'queued' || imp.status === 'processing';
+  const retryable = ['completed_with_errors', 'failed', 'cancelled'].includes(imp.status) && !imp.dryRun;
+  return (
+    <div class="actions">
+      {!imp.dryRun && (
+        <button
+          type="button"
+          onClick={() => void download(`/v1/imports/${imp.id}/report.csv`, 'report.csv').catch(setError)}
+        >
+          Download report (CSV)
+        </button>
+      )}
+      {retryable && (
+        <button type="button" disabled={busy} onClick={() => void run('retry')}>
+          Retry failed rows
+        </button>
+      )}
+      {running && (
+        <button type="button" class="danger" disabled={busy} onClick={() => void run('cancel')}>
+          Cancel import
+        </button>
+      )}
+      {error !== null && <ErrorBox error={error} what="this import" />}
+      <p class="status-line" role="status">
+        {done}
+      </p>
+    </div>
+  );
+}
+
+export function ImportPage({ id }: { id: string }) {
+  const { imp, error, refresh, version } = useImport(id);
+  if (!imp) return error ? <ErrorBox error={error} what="this import" /> : <p aria-busy="true">Loading…</p>;
+  const finished = FINISHED.includes(imp.status);
+  return (
+    <>
+      <p class="crumbs">
+        <Link href={`${BASE}/imports`}>Imports</Link> /
+      </p>
+      <h1>
+        {imp.dryRun ? 'Preview of ' : 'Import of '}
+        {imp.fileName ?? 'an upload'}
+      </h1>
+      <p class="meta">
+        <Badge status={imp.status} /> {MODE_LABEL[imp.mode]} · invitations {imp.sendInvites ? 'on' : 'off'} ·
+        started {when(imp.createdAt)}
+        {imp.finishedAt && ` · finished ${when(imp.finishedAt)}`}
+      </p>
+      {error !== null && <ErrorBox error={error} what="this import" />}
+      <section class="panel" aria-labelledby="progress-title">
+        <h2 id="progress-title">{imp.dryRun ? 'Preview' : 'Progress'}</h2>
+        <Progress imp={imp} />
+        {imp.error && imp.error.code !== 'sync_threshold_exceeded' && (
+          <p class="alert" role="alert">
+            {imp.error.message}
+          </p>
+        )}
+        <Actions imp={imp} refresh={refresh} />
+      </section>
+      {imp.dryRun && finished && imp.status !== 'failed' && <ApplyPanel imp={imp} />}
+      {imp.dryRun && <PreviewDetails imp={imp} />}
+      {(finished || imp.processedRows > 0) && <RowsTable imp={imp} version={version} />}
+    </>
+  );
+}

@@ -1,0 +1,236 @@
+import { useRef, useState } from 'preact/hooks';
+import { api, download, query, type Page } from '../api';
+import { MODE_LABEL } from '../hints';
+import { useLoad, usePaged } from '../hooks';
+import { BASE, navigate } from '../router';
+import { currentSession } from '../session';
+import type { Import, Mode, Role } from '../types';
+import { Badge, ErrorBox, Link, Pager, number, when } from '../ui';
+import { preview } from '../uploads';
+
+const MODES: { value: Mode; help: string }[] = [
+  { value: 'create', help: 'People already in the workspace are skipped.' },
+  {
+    value: 'upsert',
+    help: 'New people are added; people already there get the file’s name, role and location.',
+  },
+  {
+    value: 'sync',
+    help: 'Like Add and update, and everyone active or invited who is not in the file is deactivated.',
+  },
+];
+
+function NewImport() {
+  const [file, setFile] = useState<File | null>(null);
+  const [mode, setMode] = useState<Mode>('create');
+  const [defaultRole, setDefaultRole] = useState('');
+  const [sendInvites, setSendInvites] = useState(true);
+  const [dragging, setDragging] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const canListRoles = currentSession()?.scopes.includes('users') ?? false;
+  const roles = useLoad('roles', () =>
+    canListRoles ? api<Page<Role>>('GET', '/v1/roles?limit=1000') : Promise.resolve(null),
+  );
+
+  const pick = (files: FileList | null | undefined) => {
+    const chosen = files?.[0];
+    if (chosen) {
+      setFile(chosen);
+      setError(null);
+    }
+  };
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (!file) return setError(new Error('Choose a CSV file first.'));
+    setBusy(true);
+    setError(null);
+    try {
+      const imp = await preview(file, { mode, sendInvites, defaultRole });
+      navigate(`${BASE}/imports/${imp.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="panel" onSubmit={(e) => void submit(e)} aria-labelledby="new-import-title">
+      <h2 id="new-import-title">New import</h2>
+      <p class="muted">
+        Upload a spreadsheet saved as CSV (Excel, Google Sheets, Numbers). You will see a preview before
+        anything changes.{' '}
+        <button
+          type="button"
+          class="link"
+          onClick={() => void download('/v1/imports/template.csv', 'loopit-users-template.csv')}
+        >
+          Download a template
+        </button>
+      </p>
+      <div
+        class={`drop${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          pick(e.dataTransfer?.files);
+        }}
+      >
+        <label for="file">
+          <strong>Choose a file</strong> or drop it here
+        </label>
+        <input
+          ref={input}
+          id="file"
+          name="file"
+          type="file"
+          accept=".csv,.txt,.tsv,text/csv,text/plain"
+          onChange={(e) => pick((e.target as HTMLInputElement).files)}
+        />
+        <p aria-live="polite" class="file-name">
+          {file ? `${file.name} · ${number(Math.ceil(file.size / 1024))} KB` : 'No file chosen'}
+        </p>
+      </div>
+
+      <fieldset>
+        <legend>What should the import do?</legend>
+        {MODES.map((m) => (
+          <div class="choice" key={m.value}>
+            <input
+              type="radio"
+              id={`mode-${m.value}`}
+              name="mode"
+              value={m.value}
+              checked={mode === m.value}
+              onChange={() => setMode(m.value)}
+              aria-describedby={`mode-${m.value}-help`}
+            />
+            <label for={`mode-${m.value}`}>{MODE_LABEL[m.value]}</label>
+            <p id={`mode-${m.value}-help`} class="muted small">
+              {m.help}
+            </p>
+          </div>
+        ))}
+      </fieldset>
+
+      <div class="row">
+        <div class="field">
+          <label for="default-role">Role for rows without one</label>
+          {roles.data ? (
+            <select
+              id="default-role"
+              value={defaultRole}
+              onChange={(e) => setDefaultRole((e.target as HTMLSelectElement).value)}
+            >
+              <option value="">The workspace’s default role</option>
+              {roles.data.data.map((r) => (
+                <option key={r.id} value={r.name}>
+                  {r.name}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input
+              id="default-role"
+              value={defaultRole}
+              placeholder="The workspace’s default role"
+              onInput={(e) => setDefaultRole((e.target as HTMLInputElement).value)}
+            />
+          )}
+        </div>
+        <div class="field check">
+          <input
+            type="checkbox"
+            id="send-invites"
+            checked={sendInvites}
+            onChange={(e) => setSendInvites((e.target as HTMLInputElement).checked)}
+          />
+          <label for="send-invites">Send invitation e-mails to new people</label>
+        </div>
+      </div>
+
+      {error !== null && <ErrorBox error={error} what="imports" />}
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? 'Uploading…' : 'Preview import'}
+      </button>
+    </form>
+  );
+}
+
+function History() {
+  const paged = usePaged('imports', (cursor) =>
+    api<Page<Import>>('GET', `/v1/imports${query({ limit: 20, cursor })}`),
+  );
+  return (
+    <section class="panel" aria-labelledby="history-title">
+      <h2 id="history-title">Import history</h2>
+      {paged.error !== null && <ErrorBox error={paged.error} what="imports" />}
+      {paged.page && paged.page.data.length === 0 && <p class="muted">No imports yet.</p>}
+      {paged.page && paged.page.data.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Imports, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">File</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">
+                  Rows
+                </th>
+                <th scope="col" class="num">
+                  Failed
+                </th>
+                <th scope="col">Started</th>
+              </tr>
+            </thead>
+            <tbody>
+              {paged.page.data.map((imp) => (
+                <tr key={imp.id}>
+                  <td>
+                    <Link href={`${BASE}/imports/${imp.id}`}>{imp.fileName ?? 'Untitled upload'}</Link>
+                  </td>
+                  <td>
+                    {imp.dryRun ? 'Preview · ' : ''}
+                    {MODE_LABEL[imp.mode]}
+                  </td>
+                  <td>
+                    <Badge status={imp.status} />
+                  </td>
+                  <td class="num">{number(imp.totalRows)}</td>
+                  <td class="num">{number(imp.counts.failed)}</td>
+                  <td>{when(imp.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager
+        label="Import history"
+        pageNumber={paged.pageNumber}
+        hasPrev={paged.hasPrev}
+        hasNext={Boolean(paged.page?.nextCursor)}
+        onPrev={paged.prev}
+        onNext={paged.next}
+      />
+    </section>
+  );
+}
+
+export function ImportsPage() {
+  return (
+    <>
+      <h1>Imports</h1>
+      <NewImport />
+      <History />
+    </>
+  );
+}

@@ -1,0 +1,91 @@
+/** The API's shapes, as docs/api.md describes them. */
+export type ImportStatus =
+  'queued' | 'processing' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
+export type RowStatus =
+  'pending' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deactivated';
+export type Mode = 'create' | 'upsert' | 'sync';
+
+export interface Counts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  deactivated: number;
+  invited: number;
+}
+
+export interface Import {
+  id: string;
+  status: ImportStatus;
+  mode: Mode;
+  dryRun: boolean;
+  sendInvites: boolean;
+  fileName: string | null;
+  encoding: string;
+  delimiter: string;
+  columns: string[];
+  mapping: Record<string, string>;
+  totalRows: number;
+  processedRows: number;
+  counts: Counts;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface ImportRow {
+  row: number | null;
+  email: string | null;
+  name: string | null;
+  role: string | null;
+  location: string | null;
+  status: RowStatus;
+  invitation: 'queued' | 'sent' | 'not_sent' | 'failed' | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  userId: string | null;
+}
+
+export interface Ref {
+  id: string;
+  name: string;
+}
+
+export interface Role extends Ref {
+  rank: number;
+  isDefault: boolean;
+}
+
+export type UserStatus = 'invited' | 'active' | 'deactivated';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  givenName: string | null;
+  familyName: string | null;
+  role: Ref;
+  location: Ref | null;
+  status: UserStatus;
+  managedBy: string | null;
+  invitation: {
+    status: 'pending' | 'accepted' | 'expired' | 'revoked';
+    sentAt: string | null;
+    expiresAt: string;
+  } | null;
+  createdAt: string;
+  version: number;
+}
+
+export interface Settings {
+  defaultRole: Ref;
+  invitationTtlHours: number;
+  scimSendInvites: boolean;
+  syncThresholdPercent: number;
+  syncThresholdMin: number;
+  updatedAt: string;
+}
+
+export const FINISHED: ImportStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
