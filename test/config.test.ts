@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       importMaxRows: 1000000,
       importRetentionDays: 30,
       scimBulkWaitSeconds: 30,
+      sweepIntervalSeconds: 60,
       operatorToken: undefined,
       logLevel: 'info',
       trustProxy: false,
