@@ -16,7 +16,7 @@ import { freePort, startPrivateRedis, type PrivateRedis } from './redis.js';
  * Rows of each faulted import. The issue's figure is 200,000; CI runs fewer so that test/faults stays
  * within a few minutes on two cores (docs/reliability.md has the full-size command and its result).
  */
-export const FAULT_ROWS = Number(process.env.FAULT_ROWS ?? 20_000);
+export const FAULT_ROWS = Number(process.env.FAULT_ROWS ?? 5_000);
 /** Long enough for a full-size import with e-mails on a slow machine; only a hang reaches it. */
 export const HANG_MS = Number(process.env.FAULT_HANG_MS ?? Math.max(240_000, FAULT_ROWS * 6));
 /** About 20 batches per import, so faults land at many points; the default 1000 at full size. */
@@ -74,7 +74,7 @@ export function useFaultEnv(options: { persistRedis?: boolean } = {}): FaultEnv 
         EMAIL_RATE_PER_SECOND: '2000',
         SWEEP_INTERVAL_SECONDS: '2',
         BATCH_SIZE: String(FAULT_BATCH_SIZE),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn',
         TMPDIR: env.tmpDir,
         ...extra,
       });

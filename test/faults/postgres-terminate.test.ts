@@ -9,6 +9,7 @@ import {
   newWorkspace,
   untilMailed,
   untilProcessed,
+  until,
   untilTerminal,
   uploadCsv,
   useFaultEnv,
@@ -27,7 +28,17 @@ async function terminateBackends(database: string) {
   return rows;
 }
 
-describe('Postgres backends terminated in the middle of batches', () => {
+const sent = async (workspaceId: string) =>
+  (
+    await env.db
+      .selectFrom('invitations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', workspaceId)
+      .where('send_state', '=', 'sent')
+      .executeTakeFirstOrThrow()
+  ).n;
+
+describe('Postgres backends terminated in the middle of batches and of the e-mail drain', () => {
   it(
     'batches roll back and run again: every row once, nothing twice, no e-mail lost',
     async () => {
@@ -37,8 +48,12 @@ describe('Postgres backends terminated in the middle of batches', () => {
       const id = await uploadCsv(env, ws.token, usersCsv('pt', FAULT_ROWS));
       const mayRepeat = new Set<string>();
       let inTransaction = 0;
-      for (const fraction of [0.15, 0.3, 0.45, 0.6, 0.75]) {
-        await untilProcessed(env, id, Math.floor(FAULT_ROWS * fraction));
+      // Five times during the batches, then twice while the e-mails are being sent.
+      const points = [0.15, 0.3, 0.45, 0.6, 0.75].map((f) => () => untilProcessed(env, id, f * FAULT_ROWS));
+      for (const f of [0.5, 0.8])
+        points.push(() => until(async () => (await sent(ws.workspaceId)) >= f * FAULT_ROWS));
+      for (const point of points) {
+        await point();
         const killed = await terminateBackends(env.databaseName);
         expect(killed.every((b) => b.done)).toBe(true);
         inTransaction += killed.filter(
