@@ -29,6 +29,7 @@ const EnvSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 10000000, default: 60000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
   REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 600 }),
+  SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
@@ -61,6 +62,8 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** How long a client has to send a whole request (headers and body); then 408 and the connection closes. */
   requestTimeoutSeconds: number;
+  /** How often each worker's sweeper re-enqueues what Postgres says is pending (also once at start). */
+  sweepIntervalSeconds: number;
   operatorToken: string | undefined;
   /** ROLE=worker: serve this process's /metrics on this port (API processes serve it on PORT). */
   metricsPort: number | undefined;
@@ -139,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
+    sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     operatorToken: e.OPERATOR_TOKEN,
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       importRetentionDays: 30,
       scimBulkWaitSeconds: 30,
       requestTimeoutSeconds: 600,
+      sweepIntervalSeconds: 60,
       operatorToken: undefined,
       logLevel: 'info',
       trustProxy: false,

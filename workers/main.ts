@@ -14,8 +14,6 @@ import { assertProcessors, processors } from './processors.js';
 import { Sweeper, type SweepTask } from './sweeper.js';
 import { defaultSweepTasks } from './sweep-tasks.js';
 
-export const SWEEP_INTERVAL_MS = 60_000;
-
 /** Worker options that only some queues need, such as the e-mail rate limit. */
 const queueWorkerOptions: Partial<Record<QueueName, (config: Config) => Partial<BullWorkerOptions>>> = {
   email: emailWorkerOptions,
@@ -98,7 +96,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
       : undefined;
 
   await sweeper.runOnce();
-  sweeper.start(SWEEP_INTERVAL_MS);
+  sweeper.start(config.sweepIntervalSeconds * 1000);
   logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'workers started');
 
   return {

@@ -24,6 +24,10 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may a checked-out one (the pool listens only to idle clients): a backend terminated between two
+  // statements of a transaction emits 'error' with no query to reject. The next statement fails instead,
+  // and the pool drops the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

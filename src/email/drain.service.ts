@@ -88,10 +88,16 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   } finally {
     const rest = slice.slice(next).map((r) => r.id);
     if (rest.length > 0) {
-      // Best effort: if this fails too, the lease expires and the sweeper puts them back.
-      await release(db, workspaceId, rest).catch((err: unknown) =>
-        logger.warn({ err, count: rest.length }, 'could not hand back the rest of a slice'),
-      );
+      // The failure that ended the slice may have killed the pool's other connections too (a Postgres
+      // restart or terminated backends): two more tries, each on another connection. If all fail, the
+      // lease expires and the sweeper puts them back.
+      const handBack = () => release(db, workspaceId, rest);
+      await handBack()
+        .catch(handBack)
+        .catch(handBack)
+        .catch((err: unknown) =>
+          logger.warn({ err, count: rest.length }, 'could not hand back the rest of a slice'),
+        );
     }
   }
   const more = await hasQueued(db, workspaceId);

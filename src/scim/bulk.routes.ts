@@ -64,11 +64,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const c = callerOf(request);
     return { workspaceId: c.workspaceId, actor: c.tokenPrefix, publicUrl: app.config.publicUrl };
   };
+  // On shutdown a waiting request answers 503 with the result's Location at once, rather than holding
+  // the process up to SCIM_BULK_WAIT_SECONDS (the worker finishes the request either way).
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   const deps = (request: FastifyRequest): BulkDeps => ({
     db: app.db,
     queues: app.queues,
     log: request.log,
     waitMs: app.config.scimBulkWaitSeconds * 1000,
+    closing: () => closing,
   });
   const config = { scope: 'scim' as const };
   const tags = ['scim'];

@@ -20,6 +20,8 @@ export interface BulkDeps {
   log: EnqueueLogger;
   /** How long a request waits for its result before answering 503. */
   waitMs: number;
+  /** True once the API is shutting down: a waiting request answers 503 at once. */
+  closing?: () => boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,7 +48,8 @@ function render(results: Record<string, BulkOpResult>, publicUrl: string) {
 
 /**
  * Waits for the worker to finish the request (Postgres is the truth: polled, 50 ms apart at first),
- * then answers its BulkResponse; past the wait, 503 with Retry-After while the work goes on.
+ * then answers its BulkResponse; past the wait (or when the API shuts down), 503 with Retry-After while
+ * the work goes on.
  */
 async function awaitResult(deps: BulkDeps, caller: ScimCaller, id: string) {
   const started = Date.now();
@@ -56,7 +59,7 @@ async function awaitResult(deps: BulkDeps, caller: ScimCaller, id: string) {
       return render(row?.results ?? {}, caller.publicUrl);
     }
     const elapsed = Date.now() - started;
-    if (elapsed >= deps.waitMs) {
+    if (elapsed >= deps.waitMs || deps.closing?.()) {
       const url = bulkUrl(caller.publicUrl, id);
       throw new ScimError(
         503,

@@ -16,6 +16,8 @@ export interface SmtpOptions {
   rcptReply?: (address: string) => number | undefined;
   /** 1-based number of the message whose DATA the server never acknowledges. */
   stallOn?: number;
+  /** Keep each message's text in `raw` (default); off for hundreds of thousands of messages. */
+  keepRaw?: boolean;
 }
 
 export interface TestSmtp {
@@ -69,7 +71,12 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
         const raw = Buffer.concat(chunks).toString('utf8');
         const to = session.envelope.rcptTo.map((r) => r.address);
         const stall = count === options.stallOn;
-        received.push({ to, ...parseMessage(raw), raw, stalled: stall });
+        received.push({
+          to,
+          ...parseMessage(raw),
+          raw: options.keepRaw === false ? '' : raw,
+          stalled: stall,
+        });
         if (stall)
           onStalled(); // and never answer: the message stays in flight
         else callback();
