@@ -256,3 +256,39 @@ describe('imports and tenancy', () => {
     expect((await upload(ctx.app, usersOnly, 'email,name\n')).status).toBe(403);
   });
 });
+
+describe('a byte-order mark the bytes do not keep', () => {
+  const utf16 = (text: string, lone: number[]) => {
+    const head = Buffer.from(`\ufeff${text}`, 'utf16le');
+    // A lone high surrogate (0xD800) in the second row's name, then the rest of the row.
+    return Buffer.concat([head, Buffer.from(lone), Buffer.from('x\n', 'utf16le')]);
+  };
+
+  it.each([
+    [
+      'UTF-16LE with a lone surrogate',
+      utf16('email,name\nok@example.com,Ok\nbad@example.com,B', [0x00, 0xd8]),
+    ],
+    [
+      'UTF-8 with a BOM and then invalid bytes',
+      Buffer.concat([
+        Buffer.from('\ufeffemail,name\nok@example.com,Ok\nbad@example.com,B', 'utf8'),
+        Buffer.from([0xff, 0xfe, 0x0a]),
+      ]),
+    ],
+  ])('%s is 422 invalid_csv naming the row, with nothing staged', async (_what, bytes) => {
+    const before = await ctx.db
+      .selectFrom('imports')
+      .select(ctx.db.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const res = await upload(ctx.app, ws.token, bytes);
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'invalid_csv', row: 3 });
+    expect(res.body.error.message).toContain('byte-order mark');
+    const after = await ctx.db
+      .selectFrom('imports')
+      .select(ctx.db.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+});

@@ -1,3 +1,4 @@
+import { CsvError } from './csv-error.js';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -49,16 +50,41 @@ export async function detectEncoding(path: string): Promise<Encoding> {
 
 async function* decodeChunks(path: string, encoding: Encoding): AsyncGenerator<string> {
   // TextDecoder drops the BOM itself (ignoreBOM defaults to false) and keeps split sequences between chunks.
+  // Fatal: a file whose BOM says UTF-8 or UTF-16 but whose bytes are not (a lone surrogate, a cut
+  // sequence) is refused rather than stored with U+FFFD in its names.
   const decoder =
-    encoding === 'windows-1252' ? null : new TextDecoder(encoding === 'utf-8-bom' ? 'utf-8' : encoding);
-  for await (const chunk of createReadStream(path)) {
-    const text = decoder
-      ? decoder.decode(chunk as Buffer, { stream: true })
-      : decodeWindows1252(chunk as Buffer);
-    if (text !== '') yield text;
+    encoding === 'windows-1252'
+      ? null
+      : new TextDecoder(encoding === 'utf-8-bom' ? 'utf-8' : encoding, { fatal: true });
+  let lines = 0;
+  const count = (text: string) => {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    return text;
+  };
+  let current: Buffer | undefined;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      current = chunk as Buffer;
+      const text = decoder ? decoder.decode(current, { stream: true }) : decodeWindows1252(current);
+      if (text !== '') yield count(text);
+    }
+    current = undefined;
+    const rest = decoder?.decode() ?? '';
+    if (rest !== '') yield rest;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    // The row: the lines before this chunk, and those of the chunk before its first undecodable byte.
+    if (current) {
+      const lenient = new TextDecoder(encoding === 'utf-8-bom' ? 'utf-8' : encoding).decode(current);
+      count(lenient.slice(0, Math.max(0, lenient.indexOf('\ufffd'))));
+    }
+    const label = encoding === 'utf-8-bom' ? 'UTF-8' : encoding.toUpperCase();
+    throw new CsvError(
+      'invalid_csv',
+      `The file starts with a ${label} byte-order mark, but row ${lines + 1} holds bytes that are not ${label}; save it again as "CSV UTF-8".`,
+      lines + 1,
+    );
   }
-  const rest = decoder?.decode() ?? '';
-  if (rest !== '') yield rest;
 }
 
 /**
