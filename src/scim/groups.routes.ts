@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
-import { ScimError } from '../lib/errors.js';
 import { notModified } from './etag.js';
 import {
   createScimGroup,
@@ -14,24 +12,16 @@ import {
   replaceScimGroup,
   wantsMembers,
 } from './groups.service.js';
-import { project } from './projection.js';
-import { listParams, SCIM_JSON } from './users.routes.js';
+import {
+  IdParams,
+  ListQuery,
+  listParams,
+  ProjectionQuery,
+  SCIM_JSON,
+  searchParams,
+  sendResource,
+} from './http.js';
 import { scimCaller, type ScimCaller } from './users.service.js';
-
-const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
-const Projection = {
-  attributes: Type.Optional(Type.String({ maxLength: 2000 })),
-  excludedAttributes: Type.Optional(Type.String({ maxLength: 2000 })),
-};
-const ProjectionQuery = Type.Object(Projection);
-const ListQuery = Type.Object({
-  filter: Type.Optional(Type.String()),
-  startIndex: Type.Optional(Type.String()),
-  count: Type.Optional(Type.String()),
-  sortBy: Type.Optional(Type.String({ maxLength: 200 })),
-  sortOrder: Type.Optional(Type.String({ maxLength: 20 })),
-  ...Projection,
-});
 
 type ProjectionParams = { attributes?: string; excludedAttributes?: string };
 
@@ -43,20 +33,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const q = request.query as ProjectionParams;
     return wantsMembers(q.attributes, q.excludedAttributes);
   };
-  const send = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    status: number,
-    resource: Record<string, unknown>,
-  ) => {
-    const meta = resource.meta as { version?: string } | undefined;
-    if (meta?.version) void reply.header('etag', meta.version);
-    const q = request.query as ProjectionParams;
-    return reply
-      .status(status)
-      .type(SCIM_JSON)
-      .send(project(resource, q.attributes, q.excludedAttributes));
-  };
+  const send = sendResource;
   const config = { scope: 'scim' as const };
   const tags = ['scim'];
 
@@ -71,13 +48,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/scim/v2/Groups/.search',
     { config, schema: { tags, summary: 'Search groups (POST form of the list)' } },
     async (request, reply) => {
-      const body = request.body ?? {};
-      if (typeof body !== 'object' || Array.isArray(body))
-        throw new ScimError(400, 'invalidSyntax', 'The body must be a SearchRequest object.');
+      const params = searchParams(request.body);
       return reply
         .status(200)
         .type(SCIM_JSON)
-        .send(await listScimGroups(app.db, caller(request), listParams(body as Record<string, unknown>)));
+        .send(await listScimGroups(app.db, caller(request), params));
     },
   );
 

@@ -15,9 +15,10 @@ import { userFilterSql, parseGroupFilter } from './filter.js';
 import { groupBody, groupPatch } from './group-patch.js';
 import * as repo from './groups.repository.js';
 import { project } from './projection.js';
-import { CORE_GROUP, LIST_RESPONSE } from './schemas.js';
+import { pageOf, pagedList, type ListParams } from './lists.js';
+import { CORE_GROUP } from './schemas.js';
 import { groupOrderSql } from './sort.js';
-import type { ListParams, ScimCaller } from './users.service.js';
+import type { ScimCaller } from './users.service.js';
 
 export type ScimGroupJson = Record<string, unknown>;
 
@@ -79,11 +80,8 @@ export async function getScimGroup(
   return toScimGroup(row, members, caller.publicUrl);
 }
 
-export const MAX_GROUP_RESULTS = 1000;
-
 export async function listScimGroups(db: Db, caller: ScimCaller, params: ListParams) {
-  const startIndex = Math.max(1, Math.floor(params.startIndex ?? 1));
-  const count = Math.min(MAX_GROUP_RESULTS, Math.max(0, Math.floor(params.count ?? 100)));
+  const { startIndex, count } = pageOf(params);
   const filter = params.filter ? userFilterSql(parseGroupFilter(params.filter), { alias: 'g' }) : undefined;
   const order = groupOrderSql(params.sortBy, params.sortOrder);
   const { rows, total } = await repo.listScimGroups(
@@ -104,19 +102,17 @@ export async function listScimGroups(db: Db, caller: ScimCaller, params: ListPar
     : [];
   const byGroup = new Map<string, repo.ScimMemberRow[]>();
   for (const m of members) byGroup.set(m.role_id, [...(byGroup.get(m.role_id) ?? []), m]);
-  return {
-    schemas: [LIST_RESPONSE],
-    totalResults: total,
-    itemsPerPage: rows.length,
+  return pagedList(
+    total,
     startIndex,
-    Resources: rows.map((r) =>
+    rows.map((r) =>
       project(
         toScimGroup(r, withMembers ? (byGroup.get(r.id) ?? []) : undefined, caller.publicUrl),
         params.attributes,
         params.excludedAttributes,
       ),
     ),
-  };
+  );
 }
 
 const SCIM_FAILURES: Record<GroupFailure['code'], [number, string | undefined]> = {

@@ -1,11 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
-import { ScimError } from '../lib/errors.js';
 import { notModified } from './etag.js';
+import {
+  IdParams,
+  ListQuery,
+  listParams,
+  ProjectionQuery,
+  SCIM_JSON,
+  searchParams,
+  sendResource,
+} from './http.js';
 import { userLocation } from './mapper.js';
-import { project } from './projection.js';
 import {
   createScimUser,
   deleteScimUser,
@@ -14,83 +20,14 @@ import {
   patchScimUser,
   replaceScimUser,
   scimCaller,
-  type ListParams,
   type ScimCaller,
 } from './users.service.js';
-
-export const SCIM_JSON = 'application/scim+json; charset=utf-8';
-const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
-const Projection = {
-  attributes: Type.Optional(Type.String({ maxLength: 2000 })),
-  excludedAttributes: Type.Optional(Type.String({ maxLength: 2000 })),
-};
-const ProjectionQuery = Type.Object(Projection);
-const ListQuery = Type.Object({
-  filter: Type.Optional(Type.String()),
-  startIndex: Type.Optional(Type.String()),
-  count: Type.Optional(Type.String()),
-  sortBy: Type.Optional(Type.String({ maxLength: 200 })),
-  sortOrder: Type.Optional(Type.String({ maxLength: 20 })),
-  ...Projection,
-});
-
-const integer = (raw: unknown, name: string): number | undefined => {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const text = typeof raw === 'number' || typeof raw === 'string' ? String(raw) : '';
-  if (!/^-?\d{1,9}$/.test(text)) throw new ScimError(400, 'invalidValue', `${name} must be an integer.`);
-  return Number(text);
-};
-
-const text = (raw: unknown, name: string): string | undefined => {
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'string')
-    throw new ScimError(
-      400,
-      name === 'filter' ? 'invalidFilter' : 'invalidValue',
-      `${name} must be a string.`,
-    );
-  return raw;
-};
-
-/** List parameters from a query string or a /.search body, as RFC 7644 §3.4.2 and §3.4.3 name them. */
-export function listParams(source: Record<string, unknown>): ListParams {
-  const params: ListParams = {};
-  const startIndex = integer(source.startIndex, 'startIndex');
-  const count = integer(source.count, 'count');
-  if (startIndex !== undefined) params.startIndex = startIndex;
-  if (count !== undefined) params.count = count;
-  for (const key of ['filter', 'sortBy', 'sortOrder'] as const) {
-    const value = text(source[key], key);
-    if (value !== undefined) params[key] = value;
-  }
-  for (const key of ['attributes', 'excludedAttributes'] as const) {
-    const value = source[key];
-    const joined = Array.isArray(value)
-      ? value.filter((v): v is string => typeof v === 'string').join(',')
-      : text(value, key);
-    if (joined !== undefined) params[key] = joined;
-  }
-  return params;
-}
 
 /** SCIM Users (RFC 7644 §3): resources and errors in SCIM's own JSON, with `application/scim+json`. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const caller = (request: FastifyRequest): ScimCaller =>
     scimCaller(request, callerOf(request), app.config.publicUrl);
-  const send = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    status: number,
-    resource: Record<string, unknown>,
-  ) => {
-    const meta = resource.meta as { version?: string } | undefined;
-    if (meta?.version) void reply.header('etag', meta.version);
-    const q = request.query as { attributes?: string; excludedAttributes?: string };
-    return reply
-      .status(status)
-      .type(SCIM_JSON)
-      .send(project(resource, q.attributes, q.excludedAttributes));
-  };
+  const send = sendResource;
   const config = { scope: 'scim' as const };
   const tags = ['scim'];
 
@@ -105,13 +42,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/scim/v2/Users/.search',
     { config, schema: { tags, summary: 'Search users (POST form of the list)' } },
     async (request, reply) => {
-      const body = request.body ?? {};
-      if (typeof body !== 'object' || Array.isArray(body))
-        throw new ScimError(400, 'invalidSyntax', 'The body must be a SearchRequest object.');
+      const params = searchParams(request.body);
       return reply
         .status(200)
         .type(SCIM_JSON)
-        .send(await listScimUsers(app.db, caller(request), listParams(body as Record<string, unknown>)));
+        .send(await listScimUsers(app.db, caller(request), params));
     },
   );
 

@@ -11,7 +11,8 @@ import { versionOf as ifMatchVersion } from './etag.js';
 import { fromScimUser, toScimUser, type ScimUserJson } from './mapper.js';
 import { applyPatch } from './patch.js';
 import { userFilterSql, parseUserFilter } from './filter.js';
-import { LIST_RESPONSE, LOOPIT_USER } from './urns.js';
+import { pageOf, pagedList, type ListParams } from './lists.js';
+import { LOOPIT_USER } from './urns.js';
 import { project } from './projection.js';
 import { userOrderSql } from './sort.js';
 import * as repo from './users.repository.js';
@@ -98,21 +99,10 @@ export async function getScimUser(db: Db, caller: ScimCaller, id: string): Promi
   return toScimUser(row, caller.publicUrl);
 }
 
-export const MAX_RESULTS = 1000;
-
-export interface ListParams {
-  filter?: string;
-  startIndex?: number;
-  count?: number;
-  sortBy?: string;
-  sortOrder?: string;
-  attributes?: string;
-  excludedAttributes?: string;
-}
+export { MAX_RESULTS, type ListParams } from './lists.js';
 
 export async function listScimUsers(db: Db, caller: ScimCaller, params: ListParams) {
-  const startIndex = Math.max(1, Math.floor(params.startIndex ?? 1));
-  const count = Math.min(MAX_RESULTS, Math.max(0, Math.floor(params.count ?? 100)));
+  const { startIndex, count } = pageOf(params);
   const filter = params.filter ? userFilterSql(parseUserFilter(params.filter), { alias: 'u' }) : undefined;
   const order = userOrderSql(params.sortBy, params.sortOrder);
   const { rows, total } = await repo.listScimUsers(
@@ -123,15 +113,11 @@ export async function listScimUsers(db: Db, caller: ScimCaller, params: ListPara
     count,
     order,
   );
-  return {
-    schemas: [LIST_RESPONSE],
-    totalResults: total,
-    itemsPerPage: rows.length,
+  return pagedList(
+    total,
     startIndex,
-    Resources: rows.map((r) =>
-      project(toScimUser(r, caller.publicUrl), params.attributes, params.excludedAttributes),
-    ),
-  };
+    rows.map((r) => project(toScimUser(r, caller.publicUrl), params.attributes, params.excludedAttributes)),
+  );
 }
 
 export async function createScimUser(db: Db, caller: ScimCaller, body: unknown): Promise<ScimUserJson> {
