@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError } from './api';
+import type { Paged } from './hooks';
 import { STATUS_LABEL } from './hints';
 import { BASE, linkClick } from './router';
 import { currentSession, endSession, type Scope } from './session';
@@ -99,21 +100,16 @@ export function ErrorBox({ error, what = 'this page' }: { error: unknown; what?:
   );
 }
 
-export function Pager(props: {
-  pageNumber: number;
-  hasPrev: boolean;
-  hasNext: boolean;
-  onPrev: () => void;
-  onNext: () => void;
-  label: string;
-}) {
+/** Previous / Next for a list paged with `usePaged`. */
+export function Pager(props: { label: string; paged: Paged<unknown> }) {
+  const { paged } = props;
   return (
     <nav class="pager" aria-label={`${props.label} pages`}>
-      <button type="button" disabled={!props.hasPrev} onClick={props.onPrev}>
+      <button type="button" disabled={!paged.hasPrev} onClick={paged.prev}>
         Previous
       </button>
-      <span>Page {props.pageNumber}</span>
-      <button type="button" disabled={!props.hasNext} onClick={props.onNext}>
+      <span>Page {paged.pageNumber}</span>
+      <button type="button" disabled={!paged.page?.nextCursor} onClick={paged.next}>
         Next
       </button>
     </nav>

@@ -213,14 +213,7 @@ function History() {
           </table>
         </div>
       )}
-      <Pager
-        label="Import history"
-        pageNumber={paged.pageNumber}
-        hasPrev={paged.hasPrev}
-        hasNext={Boolean(paged.page?.nextCursor)}
-        onPrev={paged.prev}
-        onNext={paged.next}
-      />
+      <Pager label="Import history" paged={paged} />
     </section>
   );
 }

@@ -116,14 +116,7 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
           </table>
         </div>
       )}
-      <Pager
-        label="Rows"
-        pageNumber={paged.pageNumber}
-        hasPrev={paged.hasPrev}
-        hasNext={Boolean(paged.page?.nextCursor)}
-        onPrev={paged.prev}
-        onNext={paged.next}
-      />
+      <Pager label="Rows" paged={paged} />
     </section>
   );
 }

@@ -196,14 +196,7 @@ export function UsersPage() {
             </table>
           </div>
         )}
-        <Pager
-          label="Users"
-          pageNumber={paged.pageNumber}
-          hasPrev={paged.hasPrev}
-          hasNext={Boolean(paged.page?.nextCursor)}
-          onPrev={paged.prev}
-          onNext={paged.next}
-        />
+        <Pager label="Users" paged={paged} />
       </section>
       {dialog && roles.data && (
         <UserDialog
