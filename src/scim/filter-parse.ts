@@ -1,4 +1,5 @@
 import type { Filter } from 'scim2-parse-filter';
+import { unstorableText } from '../lib/text.js';
 // The parser's own steps, so that the tokens can be checked and marked before parsing (see prepare()).
 // The version is pinned (-E) because these are not the package's documented entry point.
 import { parseFilter, tokenizer, Tokens, type Token } from 'scim2-parse-filter/lib/src/parser.js';
@@ -150,9 +151,10 @@ function leaf(
   value: string | number | boolean | null | undefined,
 ): UserFilter {
   if (op === 'pr') return { kind: 'present', attr };
-  if (typeof value === 'string' && value.includes('\0')) {
-    // Postgres text cannot hold U+0000, so no stored value can contain it either.
-    throw invalidFilter(`The value compared with ${attr.path} contains the NUL character (\\u0000).`);
+  const unstorable = unstorableText(value);
+  if (unstorable) {
+    // Postgres text and jsonb cannot hold these, so no stored value can contain them either.
+    throw invalidFilter(`The value compared with ${attr.path} contains ${unstorable}.`);
   }
   if (value === null) {
     if (op === 'eq') return { kind: 'not', filter: { kind: 'present', attr } };
