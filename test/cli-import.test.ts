@@ -213,6 +213,8 @@ describe('cli import against a stub API', () => {
     dryRun: false,
     sendInvites: false,
     fileName: 'people.csv',
+    format: 'csv',
+    sheet: null,
     encoding: 'utf-8',
     delimiter: ',',
     columns: ['email', 'name'],

@@ -8,6 +8,7 @@ import {
 } from '../src/imports/lifecycle.service.js';
 import { runImportBatch } from '../src/imports/run.service.js';
 import { summaryEmail } from '../src/imports/summary.js';
+import { convertWorkbook } from '../src/imports/workbook.service.js';
 import { enqueueDrain } from '../src/queues/drain.js';
 import type { JobMap } from '../src/queues/jobs.js';
 import type { Processor } from './context.js';
@@ -16,7 +17,8 @@ import type { Processor } from './context.js';
 const MAX_PRIORITY = 2_097_151;
 
 /**
- * The import job (imp-<id>-<attempt>). Step 'prepare' marks the import processing, marks in-file
+ * The import job (imp-<id>-<attempt>). Step 'prepare' converts an uploaded workbook into staged rows
+ * (a CSV was staged by the upload), marks the import processing, marks in-file
  * duplicates, checks sync safety and stages deactivations, then adds one child job per batch of
  * BATCH_SIZE pending rows and waits for them (a BullMQ flow), so that any number of workers share one
  * file. Children are prioritised by their position in their import: the first batches of a ten-row
@@ -26,6 +28,12 @@ const MAX_PRIORITY = 2_097_151;
 export const run: Processor<JobMap['imports']['run']> = async (job, ctx, log, token) => {
   const { workspaceId, importId } = job.data;
   if ((job.data.step ?? 'prepare') === 'prepare') {
+    const converted = await convertWorkbook(ctx.db, ctx.config, workspaceId, importId);
+    if (converted.kind === 'failed') {
+      log.info({ importId, error: converted.error }, 'workbook could not be converted');
+      return { failed: converted.error };
+    }
+    if (converted.kind === 'converted') log.info({ importId, rows: converted.rows }, 'workbook converted');
     const started = await startRun(ctx.db, workspaceId, importId);
     if (started.kind === 'skip') return { skipped: started.reason };
     if (started.kind === 'failed') return { failed: started.imp.error };

@@ -232,6 +232,8 @@ async function failedRows(
   return { rows, more: cursor !== null };
 }
 
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
 async function runImport(file: string, opts: ImportOpts): Promise<void> {
   const token = opts.token ?? process.env.LOOPIT_TOKEN;
   if (!token)
@@ -246,7 +248,7 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
   const uploaded = await api.call<ImportJson>('POST', `/v1/imports?${uploadQuery(file, opts)}`, {
     body: createReadStream(file),
     headers: {
-      'content-type': 'text/csv',
+      'content-type': /\.xlsx$/i.test(file) ? XLSX_TYPE : 'text/csv',
       ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
     },
   });
@@ -254,8 +256,11 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
   say(
     uploaded.status === 200
       ? `import ${id} was already accepted under this idempotency key; watching it`
-      : `import ${id} accepted: ${n(uploaded.body.totalRows)} rows from ${path.basename(file)} ` +
-          `(mode ${uploaded.body.mode}${uploaded.body.dryRun ? ', dry run' : ''})`,
+      : `import ${id} accepted: ${
+          uploaded.body.format === 'xlsx'
+            ? `sheet '${uploaded.body.sheet}' of ${path.basename(file)}, rows counted as it is converted`
+            : `${n(uploaded.body.totalRows)} rows from ${path.basename(file)}`
+        } (mode ${uploaded.body.mode}${uploaded.body.dryRun ? ', dry run' : ''})`,
   );
 
   // Ctrl-C stops the watching, not the import.

@@ -184,6 +184,18 @@ export interface ImportTable {
   started_at: NullableTimestamp;
   finished_at: NullableTimestamp;
   purged_at: NullableTimestamp;
+  format: Generated<ImportFormat>;
+  sheet: string | null;
+}
+
+export type ImportFormat = 'csv' | 'xlsx';
+
+/** An uploaded workbook waiting for its conversion, in chunks. */
+export interface ImportWorkbookTable {
+  workspace_id: string;
+  import_id: string;
+  seq: number;
+  data: Buffer;
 }
 
 export interface ImportRowTable {
@@ -252,6 +264,7 @@ export interface Database {
   invitation_resends: InvitationResendTable;
   imports: ImportTable;
   import_rows: ImportRowTable;
+  import_workbooks: ImportWorkbookTable;
   idempotency_keys: IdempotencyKeyTable;
   scim_bulk_requests: ScimBulkRequestTable;
 }

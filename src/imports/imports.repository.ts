@@ -37,6 +37,8 @@ const columns = [
   'started_at',
   'finished_at',
   'purged_at',
+  'format',
+  'sheet',
 ] as const;
 
 export interface NewImport {
@@ -49,6 +51,8 @@ export interface NewImport {
   notify_email: string | null;
   confirm_deactivations: number | null;
   file_name: string | null;
+  format: 'csv' | 'xlsx';
+  sheet: string | null;
   encoding: string;
   delimiter: string;
   columns: string[];
@@ -213,6 +217,21 @@ export async function bumpAttempt(
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** The header a worker read from a converted workbook (the API's peek read the same row). */
+export async function setHeader(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  header: { columns: string[]; mapping: Record<string, number> },
+): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set({ columns: JSON.stringify(header.columns), mapping: JSON.stringify(header.mapping) })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .execute();
+}
+
 export async function setTotal(db: DbOrTx, workspaceId: string, id: string, total: number): Promise<void> {
   await db
     .updateTable('imports')
@@ -234,6 +253,8 @@ export async function purgeExpired(db: DbOrTx, days: number, limit = 100): Promi
       order by finished_at limit ${limit}
     ), gone as (
       delete from import_rows r using expired e where r.workspace_id = e.workspace_id and r.import_id = e.id
+    ), gone_workbooks as (
+      delete from import_workbooks w using expired e where w.workspace_id = e.workspace_id and w.import_id = e.id
     ), marked as (
       update imports i set purged_at = now() from expired e where i.workspace_id = e.workspace_id and i.id = e.id returning 1
     )

@@ -13,6 +13,9 @@ export interface ImportJson {
   dryRun: boolean;
   sendInvites: boolean;
   fileName: string | null;
+  /** What was uploaded: `csv`, or `xlsx` (its `sheet` was read). */
+  format: 'csv' | 'xlsx';
+  sheet: string | null;
   encoding: string;
   delimiter: string;
   columns: string[];
@@ -42,6 +45,8 @@ export const toImport = (r: imports.ImportRow): ImportJson => ({
   dryRun: r.dry_run,
   sendInvites: r.send_invites,
   fileName: r.file_name,
+  format: r.format,
+  sheet: r.sheet,
   encoding: r.encoding,
   delimiter: r.delimiter,
   columns: r.columns,
@@ -194,6 +199,13 @@ export async function retryImport(db: Db, workspaceId: string, id: string): Prom
         `This import is ${row.status}; only an import that is completed_with_errors, failed or cancelled can be retried.`,
       );
     }
+    if (row.format === 'xlsx' && row.total_rows === 0 && row.error) {
+      throw new AppError(
+        409,
+        'import_not_retryable',
+        `This workbook could not be read (${row.error.code}), so it has no rows to retry; correct the file and upload it again.`,
+      );
+    }
     await resetFailedRows(tx, workspaceId, id);
     await imports.recount(tx, workspaceId, id);
     await imports.setImport(tx, workspaceId, id, {
@@ -239,6 +251,8 @@ export async function applyDryRun(
       notify_email: source.notify_email,
       confirm_deactivations: source.confirm_deactivations,
       file_name: source.file_name,
+      format: source.format,
+      sheet: source.sheet,
       encoding: source.encoding,
       delimiter: source.delimiter,
       columns: source.columns,

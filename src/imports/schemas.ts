@@ -15,6 +15,10 @@ export const Import = Type.Object(
     dryRun: Type.Boolean(),
     sendInvites: Type.Boolean(),
     fileName: Nullable(Type.String()),
+    format: Type.Union([Type.Literal('csv'), Type.Literal('xlsx')], {
+      description: 'what was uploaded; for xlsx, `sheet` names the sheet that was read',
+    }),
+    sheet: Nullable(Type.String()),
     encoding: Type.String(),
     delimiter: Type.String(),
     columns: Type.Array(Type.String()),

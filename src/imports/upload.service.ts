@@ -8,11 +8,13 @@ import { completeKey, type KeyRow } from './idempotency.repository.js';
 import * as imports from './imports.repository.js';
 import { fingerprint, type ImportOptions } from './options.js';
 import { openDecoded, detectEncoding } from './pipeline/decode.js';
-import { inputCells, mapHeader, mappedValues, type HeaderMapping } from './pipeline/header.js';
-import { readRecords, type RecordEvent } from './pipeline/records.js';
-import { sniffFile } from './pipeline/sniff.js';
-import { stageRows, type StagedRow } from './rows.repository.js';
+import { mapHeader } from './pipeline/header.js';
+import { readRecords } from './pipeline/records.js';
+import { fileStart, sniffBytes } from './pipeline/sniff.js';
+import { isZip, peekWorkbook, EXCEL_MAX_ROWS } from './pipeline/workbook.js';
 import type { Spooled } from './spool.js';
+import { missingColumns, stageRecords, syncEmptyFile, tooManyRows, unprocessable } from './staging.js';
+import { storeWorkbook } from './workbooks.repository.js';
 
 export interface UploadInput {
   workspaceId: string;
@@ -25,58 +27,99 @@ export interface UploadInput {
   holder?: KeyRow;
 }
 
-const CHUNK = 2_000;
-const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
-  new AppError(422, code, message, details);
+const unsupported = (detected: string) =>
+  new AppError(
+    415,
+    'unsupported_file_type',
+    `This looks like ${detected}, not a CSV file or Excel workbook; save the sheet as CSV (comma, semicolon or tab separated) or as an Excel workbook (.xlsx).`,
+  );
 
-function toStaged(
-  event: Exclude<RecordEvent, { kind: 'header' }>,
-  idx: number,
-  mapping: HeaderMapping,
-): StagedRow {
-  const cells = inputCells(event.cells, mapping);
-  if (event.kind === 'malformed') {
+const noHeader = () =>
+  unprocessable(
+    'empty_file',
+    'The file has no header row; the first row must name the columns (email, name, role, ...).',
+  );
+
+/** What the import records about the file, and how its rows reach the staging table. */
+interface Accepted {
+  format: 'csv' | 'xlsx';
+  sheet: string | null;
+  encoding: string;
+  delimiter: string;
+  header: string[];
+  /** Stages the rows now (CSV) or stores the workbook for a worker to convert (xlsx); returns the rows staged. */
+  stage(
+    tx: Parameters<typeof stageRecords>[0],
+    importId: string,
+    mapping: ReturnType<typeof mapHeader>,
+  ): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function openCsv(config: Config, workspaceId: string, spooled: Spooled): Promise<Accepted> {
+  const encoding = await detectEncoding(spooled.path);
+  const events = readRecords(openDecoded(spooled.path, encoding));
+  const close = async () => {
+    await events.return(undefined);
+  };
+  try {
+    const first = await events.next();
+    if (first.done || first.value.kind !== 'header') throw noHeader();
+    const header = first.value;
     return {
-      idx,
-      row_number: event.row,
-      cells,
-      email: null,
-      email_key: null,
-      name: null,
-      given_name: null,
-      family_name: null,
-      role: null,
-      location: null,
-      external_id: null,
-      status: 'failed',
-      error_code: 'malformed_row',
-      error_message: event.reason,
+      format: 'csv',
+      sheet: null,
+      encoding,
+      delimiter: header.delimiter,
+      header: header.cells,
+      stage: (tx, importId, mapping) =>
+        stageRecords(
+          tx,
+          config,
+          { workspaceId, importId, mapping },
+          { [Symbol.asyncIterator]: () => events },
+        ),
+      close,
     };
+  } catch (error) {
+    await close();
+    throw error;
   }
-  const v = mappedValues(event.cells, mapping);
-  const or = (s: string | undefined) => (s ? s : null);
+}
+
+/**
+ * An .xlsx is only peeked at here (its first visible sheet's header and declared size); the workbook
+ * is stored in Postgres with the import and a worker converts the sheet, so the API's memory stays
+ * flat whatever the workbook holds.
+ */
+async function openWorkbook(config: Config, workspaceId: string, spooled: Spooled): Promise<Accepted> {
+  const peek = await peekWorkbook(spooled.path);
+  if (!peek.ok) throw unsupported(peek.detected);
+  if (!peek.header) throw noHeader();
+  const declared = (peek.lastRow ?? 0) - peek.header.row;
+  if (declared > config.importMaxRows && (peek.lastRow ?? 0) <= EXCEL_MAX_ROWS) {
+    // The sheet's own dimension says so; the worker counts again whatever it says.
+    throw tooManyRows(config.importMaxRows);
+  }
   return {
-    idx,
-    row_number: event.row,
-    cells,
-    email: or(v.email),
-    email_key: v.email ? matchKey(v.email) : null,
-    name: or(v.name),
-    given_name: or(v.givenName),
-    family_name: or(v.familyName),
-    role: or(v.role),
-    location: or(v.location),
-    external_id: or(v.externalId),
-    status: 'pending',
-    error_code: null,
-    error_message: null,
+    format: 'xlsx',
+    sheet: peek.sheet,
+    encoding: 'UTF-8',
+    delimiter: ',',
+    header: peek.header.cells,
+    stage: async (tx, importId) => {
+      await storeWorkbook(tx, workspaceId, importId, spooled.path);
+      return 0;
+    },
+    close: async () => undefined,
   };
 }
 
 /**
- * Checks a spooled upload and stages it: 415 for what is not delimited text, 422 for an empty file,
- * missing columns or an unknown default role, 413 past the row limit. Everything is staged in one
- * transaction with the import (and the Idempotency-Key), so a refused upload leaves nothing behind.
+ * Checks a spooled upload and stages it: 415 for what is neither delimited text nor an Excel
+ * workbook, 422 for an empty file, missing columns or an unknown default role, 413 past the row limit.
+ * Everything is staged in one transaction with the import (and the Idempotency-Key), so a refused
+ * upload leaves nothing behind. A workbook's rows are staged later, by the worker that converts it.
  */
 export async function acceptUpload(
   db: Db,
@@ -101,13 +144,11 @@ export async function acceptUpload(
       'empty_file',
       'The file is empty (0 bytes); export it again with a header row and at least one user.',
     );
-  const sniffed = await sniffFile(spooled.path);
-  if (!sniffed.ok) {
-    throw new AppError(
-      415,
-      'unsupported_file_type',
-      `This looks like ${sniffed.detected}, not a CSV file; export or save the sheet as CSV (comma, semicolon or tab separated).`,
-    );
+  const sample = await fileStart(spooled.path);
+  const workbook = isZip(sample);
+  if (!workbook) {
+    const sniffed = sniffBytes(sample);
+    if (!sniffed.ok) throw unsupported(sniffed.detected);
   }
   if (options.defaultRole && !(await findRoleByKey(db, workspaceId, matchKey(options.defaultRole)))) {
     throw unprocessable(
@@ -116,27 +157,12 @@ export async function acceptUpload(
       { field: 'defaultRole' },
     );
   }
-  const encoding = await detectEncoding(spooled.path);
-  const events = readRecords(openDecoded(spooled.path, encoding));
+  const file = workbook
+    ? await openWorkbook(config, workspaceId, spooled)
+    : await openCsv(config, workspaceId, spooled);
   try {
-    const first = await events.next();
-    if (first.done || first.value.kind !== 'header') {
-      throw unprocessable(
-        'empty_file',
-        'The file has no header row; the first row must name the columns (email, name, role, ...).',
-      );
-    }
-    const header = first.value;
-    const mapping = mapHeader(header.cells);
-    if (mapping.missing.length > 0) {
-      throw unprocessable(
-        'missing_columns',
-        `The file has no column for ${mapping.missing.join(' and ')}; add ${mapping.missing.length > 1 ? 'them' : 'it'} to the header row. Download /v1/imports/template.csv for an example.`,
-        {
-          missing: mapping.missing,
-        },
-      );
-    }
+    const mapping = mapHeader(file.header);
+    if (mapping.missing.length > 0) throw missingColumns(mapping.missing);
     return await db.transaction().execute(async (tx) => {
       const imp = await imports.insertImport(tx, {
         workspace_id: workspaceId,
@@ -148,8 +174,10 @@ export async function acceptUpload(
         notify_email: options.notifyEmail,
         confirm_deactivations: options.confirmDeactivations,
         file_name: input.fileName,
-        encoding,
-        delimiter: header.delimiter,
+        format: file.format,
+        sheet: file.sheet,
+        encoding: file.encoding,
+        delimiter: file.delimiter,
         columns: mapping.inputColumns,
         mapping: mapping.fields,
         total_rows: 0,
@@ -158,53 +186,16 @@ export async function acceptUpload(
         applied_from: null,
         created_by: input.actor,
       });
-      let total = 0;
-      let chunk: StagedRow[] = [];
-      // One insert in flight while the next chunk is parsed: Node and Postgres work at the same time.
-      let inFlight: Promise<void> = Promise.resolve();
-      const stage = async (rows: StagedRow[]) => {
-        await inFlight;
-        inFlight = stageRows(tx, workspaceId, imp.id, rows);
-        inFlight.catch(() => undefined); // awaited below or at the next chunk; the rollback reports it
-      };
-      try {
-        for await (const event of events) {
-          if (event.kind === 'header') continue;
-          total += 1;
-          if (total > config.importMaxRows) {
-            throw new AppError(
-              413,
-              'too_many_rows',
-              `The file has more than ${config.importMaxRows} data rows, the limit for one import; split it into smaller files.`,
-              {
-                limit: config.importMaxRows,
-              },
-            );
-          }
-          chunk.push(toStaged(event, total, mapping));
-          if (chunk.length >= CHUNK) {
-            await stage(chunk);
-            chunk = [];
-          }
-        }
-        await stage(chunk);
-      } finally {
-        // Never leave the transaction with an insert still running on its connection.
-        await inFlight.catch(() => undefined);
+      const total = await file.stage(tx, imp.id, mapping);
+      if (file.format === 'csv') {
+        if (total === 0 && options.mode === 'sync') throw syncEmptyFile();
+        await imports.setTotal(tx, workspaceId, imp.id, total);
+        await imports.recount(tx, workspaceId, imp.id);
       }
-      await inFlight;
-      if (total === 0 && options.mode === 'sync') {
-        throw unprocessable(
-          'sync_empty_file',
-          'A sync with no rows would deactivate every user; the file has a header but no data rows.',
-        );
-      }
-      await imports.setTotal(tx, workspaceId, imp.id, total);
-      await imports.recount(tx, workspaceId, imp.id);
       if (input.idempotencyKey) await completeKey(tx, workspaceId, input.idempotencyKey, print, imp.id);
       return { replay: false, imp: (await imports.findImport(tx, workspaceId, imp.id))! };
     });
   } finally {
-    await events.return(undefined);
+    await file.close();
   }
 }

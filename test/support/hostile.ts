@@ -13,6 +13,7 @@ export const UPLOAD_ERROR_CODES = [
   'record_too_large',
   'invalid_csv',
   'too_many_columns',
+  'invalid_workbook',
 ] as const;
 
 /** What a workspace has staged and enqueued: refused uploads must leave all three unchanged. */

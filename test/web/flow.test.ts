@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_TOKEN } from '../support/context.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
 import { fixture } from '../support/pipeline.js';
+import { workbook, XLSX_TYPE } from '../support/workbooks.js';
 import { root, runCli, startServer, waitFor } from '../support/processes.js';
 
 /*
@@ -250,6 +251,30 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     });
     expect(((await res.json()) as { data: unknown[] }).data.length).toBe(0);
     expect(((await invited.json()) as { data: unknown[] }).data.length).toBe(5);
+  });
+
+  it('previews an Excel workbook: the sheet it read and its failing rows with their sheet row numbers', async () => {
+    await page.getByRole('link', { name: 'Imports' }).click();
+    const bytes = await workbook([
+      {
+        name: 'Staff',
+        rows: [
+          ['Email', 'Full Name', 'Branch'],
+          ['mia@example.com', 'Mia Wong', 'London'],
+          ['mia(at)example.com', 'Mia Two', 'London'],
+        ],
+      },
+    ]);
+    await page.setInputFiles('#file', { name: 'staff.xlsx', mimeType: XLSX_TYPE, buffer: bytes });
+    await page.getByLabel('Add and update').check();
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    await eventually(() => page.locator('.facts').textContent()).toContain('Staff');
+    expect(await page.locator('.facts').textContent()).toContain('Workbook sheet');
+    const rows = page.getByRole('table', { name: /Rows of the import/ });
+    await rows.getByText('invalid_email', { exact: false }).first().waitFor();
+    expect(await rows.locator('tbody tr').first().textContent()).toContain('3');
+    await shot('preview-xlsx');
   });
 
   it('saves the settings, and shows a clear screen for a section the token lacks', async () => {

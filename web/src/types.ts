@@ -22,6 +22,8 @@ export interface Import {
   dryRun: boolean;
   sendInvites: boolean;
   fileName: string | null;
+  format: 'csv' | 'xlsx';
+  sheet: string | null;
   encoding: string;
   delimiter: string;
   columns: string[];

@@ -84,11 +84,16 @@ const binary = (): SniffResult => ({ ok: false, detected: 'binary data' });
  * (Windows declares .csv as application/vnd.ms-excel). An empty file passes: the caller refuses it.
  */
 export async function sniffFile(path: string): Promise<SniffResult> {
+  return sniffBytes(await fileStart(path));
+}
+
+/** The first up to 8 KB of a file, the sample sniffing decides on. */
+export async function fileStart(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.alloc(SAMPLE_BYTES);
     const { bytesRead } = await handle.read(buffer, 0, SAMPLE_BYTES, 0);
-    return sniffBytes(buffer.subarray(0, bytesRead));
+    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }

@@ -79,8 +79,11 @@ function Progress({ imp }: { imp: Import }) {
         <div class="bar" style={{ width: `${pct}%` }} />
       </div>
       <p class="progress-text" aria-live="polite">
-        <strong>{pct}%</strong> · {number(imp.processedRows)} of {number(imp.totalRows)} rows ·{' '}
-        {STATUS_LABEL[imp.status]}
+        <strong>{pct}%</strong> ·{' '}
+        {imp.format === 'xlsx' && imp.totalRows === 0 && !finished
+          ? 'reading the workbook'
+          : `${number(imp.processedRows)} of ${number(imp.totalRows)} rows`}{' '}
+        · {STATUS_LABEL[imp.status]}
       </p>
       <ul class="counts" aria-label="Rows by result">
         {COUNT_ORDER.map((k) => (
@@ -100,10 +103,19 @@ function PreviewDetails({ imp }: { imp: Import }) {
     <section class="panel" aria-labelledby="file-title">
       <h2 id="file-title">How the file was read</h2>
       <dl class="facts">
-        <dt>Encoding</dt>
-        <dd>{imp.encoding}</dd>
-        <dt>Delimiter</dt>
-        <dd>{DELIMITER_LABEL[imp.delimiter] ?? imp.delimiter}</dd>
+        {imp.format === 'xlsx' ? (
+          <>
+            <dt>Workbook sheet</dt>
+            <dd>{imp.sheet}</dd>
+          </>
+        ) : (
+          <>
+            <dt>Encoding</dt>
+            <dd>{imp.encoding}</dd>
+            <dt>Delimiter</dt>
+            <dd>{DELIMITER_LABEL[imp.delimiter] ?? imp.delimiter}</dd>
+          </>
+        )}
         <dt>Data rows</dt>
         <dd>{number(imp.totalRows)}</dd>
       </dl>

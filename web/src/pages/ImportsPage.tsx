@@ -60,8 +60,8 @@ function NewImport() {
     <form class="panel" onSubmit={(e) => void submit(e)} aria-labelledby="new-import-title">
       <h2 id="new-import-title">New import</h2>
       <p class="muted">
-        Upload a spreadsheet saved as CSV (Excel, Google Sheets, Numbers). You will see a preview before
-        anything changes.{' '}
+        Upload an Excel workbook (.xlsx: its first sheet is read) or a spreadsheet saved as CSV (Excel, Google
+        Sheets, Numbers). You will see a preview before anything changes.{' '}
         <button
           type="button"
           class="link"
@@ -91,7 +91,7 @@ function NewImport() {
           id="file"
           name="file"
           type="file"
-          accept=".csv,.txt,.tsv,text/csv,text/plain"
+          accept=".csv,.txt,.tsv,.xlsx,text/csv,text/plain,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           onChange={(e) => pick((e.target as HTMLInputElement).files)}
         />
         <p aria-live="polite" class="file-name">

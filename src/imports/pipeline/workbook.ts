@@ -1,0 +1,499 @@
+import type { Readable } from 'node:stream';
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import unzipper from 'unzipper';
+import { AppError } from '../../lib/errors.js';
+import { tooManyColumns } from './csv-error.js';
+import { MAX_COLUMNS, type RecordEvent } from './records.js';
+
+/**
+ * Excel workbooks (.xlsx): a ZIP of XML parts. unzipper opens the ZIP by its central directory, so each
+ * part is read on its own, in the order needed, whatever order the writer stored them in; saxes parses
+ * each part as a stream. The API only peeks (the first visible sheet's header and the shared strings it
+ * uses: a few kilobytes inflated, however big the workbook). The worker converts the whole sheet
+ * (`readWorkbookRecords`) into the records a CSV gives, holding only the shared-string table, which the
+ * format requires.
+ */
+
+export type WorkbookPeek =
+  | {
+      ok: true;
+      /** The first visible sheet, the one that is imported. */
+      sheet: string;
+      /** Its header (first row with a value) or null when the peek found none. */
+      header: { row: number; cells: string[] } | null;
+      /** The last row the sheet's `<dimension>` declares, when it declares one. */
+      lastRow: number | null;
+    }
+  | { ok: false; detected: string };
+
+/** Excel's own sheet limits. */
+export const EXCEL_MAX_ROWS = 1_048_576;
+const EXCEL_MAX_COLUMNS = 16_384;
+/** The peek gives up looking for a header after this much sheet XML (blank rows, styling). */
+const PEEK_MAX_XML = 4 * 1_048_576;
+
+/** A workbook that cannot be read (422 `invalid_workbook`); `problem` completes "The workbook ...". */
+export class WorkbookError extends AppError {
+  constructor(problem: string) {
+    super(
+      422,
+      'invalid_workbook',
+      `The workbook ${problem}; open it in Excel and save it again, or save its first sheet as CSV (UTF-8).`,
+    );
+    this.name = 'WorkbookError';
+  }
+}
+
+export const isZip = (sample: Buffer): boolean =>
+  sample.length >= 4 &&
+  sample[0] === 0x50 &&
+  sample[1] === 0x4b &&
+  (sample[2] === 0x03 || sample[2] === 0x05 || sample[2] === 0x07);
+
+/** Excel writes characters XML cannot hold as `_xHHHH_` (a line break in a cell is `_x000D_` + LF). */
+const unescapeOoxml = (text: string): string =>
+  text.includes('_x')
+    ? text.replace(/_x([0-9A-Fa-f]{4})_/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    : text;
+
+/** `BC12` → column 55 (1-based), or null for what is not a cell reference. */
+export function columnOf(ref: string | undefined): number | null {
+  if (!ref) return null;
+  const letters = /^([A-Z]{1,3})\d+$/.exec(ref)?.[1];
+  if (!letters) return null;
+  let col = 0;
+  for (const ch of letters) col = col * 26 + (ch.charCodeAt(0) - 64);
+  return col <= EXCEL_MAX_COLUMNS ? col : null;
+}
+
+type Entries = Map<string, unzipper.File>;
+
+interface XmlHandlers {
+  open?: (tag: SaxesTagPlain) => void;
+  text?: (text: string) => void;
+  close?: (name: string) => void;
+}
+
+/**
+ * Streams a part's XML through `handlers`, yielding after each chunk so that a caller can hand on what
+ * the handlers collected; returning from the loop (or `stop()`) inflates no more of the part.
+ */
+async function* scanXml(
+  file: unzipper.File,
+  handlersFor: (stop: () => void) => XmlHandlers,
+  maxChars = Number.POSITIVE_INFINITY,
+): AsyncGenerator<void> {
+  let stopped = false;
+  const handlers = handlersFor(() => {
+    stopped = true;
+  });
+  const parser = new SaxesParser({ xmlns: false });
+  if (handlers.open) parser.on('opentag', handlers.open);
+  if (handlers.text) parser.on('text', handlers.text);
+  if (handlers.close) parser.on('closetag', (tag) => handlers.close!(tag.name));
+  const stream: Readable = file.stream();
+  const decoder = new TextDecoder('utf-8');
+  let read = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = decoder.decode(chunk, { stream: true });
+      read += text.length;
+      parser.write(text);
+      yield;
+      if (stopped || read > maxChars) return;
+    }
+    parser.close();
+    yield;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** Runs `scanXml` to its end (or its stop). */
+async function scanAll(
+  file: unzipper.File,
+  handlersFor: (stop: () => void) => XmlHandlers,
+  maxChars?: number,
+): Promise<void> {
+  for await (const _ of scanXml(file, handlersFor, maxChars)) void _;
+}
+
+/** Text of `<t>` elements, phonetic runs (`<rPh>`) left out: a string item or an inline string. */
+function textCollector() {
+  let text = '';
+  let inText = false;
+  let inPhonetic = false;
+  return {
+    reset: () => {
+      text = '';
+    },
+    get text() {
+      return text;
+    },
+    open(name: string) {
+      if (name === 't') inText = !inPhonetic;
+      else if (name === 'rPh') inPhonetic = true;
+    },
+    close(name: string) {
+      if (name === 't') inText = false;
+      else if (name === 'rPh') inPhonetic = false;
+    },
+    add(t: string) {
+      if (inText) text += t;
+    },
+  };
+}
+
+async function entries(path: string): Promise<Entries | null> {
+  try {
+    const dir = await unzipper.Open.file(path);
+    return new Map(dir.files.map((f) => [f.path.replace(/^\//, ''), f]));
+  } catch {
+    return null;
+  }
+}
+
+/** Name of the document a ZIP holds when it is not a workbook, for the 415 message. */
+function otherZip(files: Entries): string {
+  if (files.has('word/document.xml')) return 'a Word document (.docx)';
+  if (files.has('ppt/presentation.xml')) return 'a PowerPoint presentation (.pptx)';
+  if (files.has('content.xml') && files.has('mimetype')) return 'an OpenDocument file (.ods or .odt)';
+  return 'a ZIP archive';
+}
+
+interface Book {
+  files: Entries;
+  sheet: { name: string; file: unzipper.File };
+  date1904: boolean;
+}
+
+/** The workbook's first visible sheet (hidden ones are skipped, as a person looking at it would). */
+async function openBook(files: Entries): Promise<Book> {
+  const sheets: { name: string; rid: string; hidden: boolean }[] = [];
+  let date1904 = false;
+  await scanAll(files.get('xl/workbook.xml')!, () => ({
+    open: (tag) => {
+      const a = tag.attributes as Record<string, string>;
+      if (tag.name === 'workbookPr') date1904 = a.date1904 === '1' || a.date1904 === 'true';
+      if (tag.name === 'sheet') {
+        sheets.push({
+          name: a.name ?? '',
+          rid: a['r:id'] ?? '',
+          hidden: (a.state ?? 'visible') !== 'visible',
+        });
+      }
+    },
+  }));
+  const rels = new Map<string, string>();
+  const relsFile = files.get('xl/_rels/workbook.xml.rels');
+  if (relsFile) {
+    await scanAll(relsFile, () => ({
+      open: (tag) => {
+        const a = tag.attributes as Record<string, string>;
+        if (tag.name === 'Relationship' && a.Id && a.Target) rels.set(a.Id, a.Target);
+      },
+    }));
+  }
+  const first = sheets.find((s) => !s.hidden) ?? sheets[0];
+  const target = first && rels.get(first.rid);
+  const path = target && (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
+  const file = path ? files.get(path) : undefined;
+  if (!first || !file) throw new WorkbookError('has no worksheet that can be read');
+  return { files, sheet: { name: first.name, file }, date1904 };
+}
+
+/** A cell as stored: its column, type (`t`), style index (`s`) and text (`<v>` or inline `<is>`). */
+interface RawCell {
+  col: number;
+  t: string;
+  s: number;
+  v: string;
+}
+
+/**
+ * The rows of a sheet part, streamed, each with its row number and raw cells (only cells with a value).
+ * A row or cell whose reference is missing follows the one before it, as the format allows.
+ */
+async function* sheetRows(
+  file: unzipper.File,
+  maxChars?: number,
+  onDimension?: (lastRow: number | null) => void,
+): AsyncGenerator<{ row: number; cells: RawCell[] }> {
+  const ready: { row: number; cells: RawCell[] }[] = [];
+  let rowNumber = 0;
+  let cells: RawCell[] = [];
+  let cell: RawCell | null = null;
+  let inValue = false;
+  const inline = textCollector();
+  const scan = scanXml(
+    file,
+    () => ({
+      open: (tag) => {
+        const a = tag.attributes as Record<string, string>;
+        switch (tag.name) {
+          case 'dimension':
+            onDimension?.(/(\d+)$/.test(a.ref ?? '') ? Number(/(\d+)$/.exec(a.ref!)![1]) : null);
+            break;
+          case 'row':
+            rowNumber = a.r ? Number(a.r) : rowNumber + 1;
+            if (!Number.isSafeInteger(rowNumber) || rowNumber < 1 || rowNumber > EXCEL_MAX_ROWS) {
+              throw new WorkbookError(
+                `has a row numbered ${a.r}, outside Excel's rows 1 to ${EXCEL_MAX_ROWS}`,
+              );
+            }
+            cells = [];
+            break;
+          case 'c': {
+            const col = a.r === undefined ? (cells.at(-1)?.col ?? 0) + 1 : columnOf(a.r);
+            if (col === null)
+              throw new WorkbookError(`has a cell reference '${a.r}' that is not a cell in row ${rowNumber}`);
+            cell = { col, t: a.t ?? 'n', s: a.s ? Number(a.s) : 0, v: '' };
+            inline.reset();
+            break;
+          }
+          case 'v':
+            inValue = cell !== null;
+            break;
+          default:
+            inline.open(tag.name);
+        }
+      },
+      text: (text) => {
+        if (inValue) cell!.v += text;
+        else inline.add(text);
+      },
+      close: (name) => {
+        if (name === 'v') inValue = false;
+        else if (name === 'c' && cell) {
+          if (cell.t === 'inlineStr') cell.v = inline.text;
+          if (cell.v !== '') cells.push(cell);
+          cell = null;
+        } else if (name === 'row') {
+          if (cells.length > 0) ready.push({ row: rowNumber, cells });
+          cells = [];
+        } else inline.close(name);
+      },
+    }),
+    maxChars,
+  );
+  try {
+    for await (const _ of scan) {
+      void _;
+      while (ready.length > 0) yield ready.shift()!;
+    }
+  } catch (error) {
+    if (error instanceof WorkbookError) throw error;
+    throw new WorkbookError(`cannot be read (${(error as Error).message.split('\n')[0]})`);
+  } finally {
+    await scan.return(undefined);
+  }
+}
+
+/** Shared strings: all of them, or (`wanted`) only those, reading no further than the last wanted. */
+async function sharedStrings(files: Entries, wanted?: Set<number>): Promise<Map<number, string> | string[]> {
+  const file = files.get('xl/sharedStrings.xml');
+  const all: string[] = [];
+  const some = new Map<number, string>();
+  if (!file || wanted?.size === 0) return wanted ? some : all;
+  const last = wanted ? Math.max(...wanted) : Number.POSITIVE_INFINITY;
+  let index = 0;
+  const item = textCollector();
+  await scanAll(file, (stop) => ({
+    open: (tag) => {
+      if (tag.name === 'si') item.reset();
+      else item.open(tag.name);
+    },
+    text: (t) => item.add(t),
+    close: (name) => {
+      if (name !== 'si') return item.close(name);
+      if (!wanted) all.push(item.text);
+      else if (wanted.has(index)) some.set(index, item.text);
+      index += 1;
+      if (index > last) stop();
+    },
+  }));
+  return wanted ? some : all;
+}
+
+/** Built-in number formats that show a date or time. */
+const DATE_FORMAT_IDS = new Set([
+  14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54,
+  55, 56, 57, 58,
+]);
+
+/** A custom format code shows a date when, outside quotes and brackets, it has a date or time letter. */
+const isDateCode = (code: string): boolean =>
+  /[ymdhs]/i.test(
+    code
+      .replace(/\[[^\]]*]/g, '')
+      .replace(/"[^"]*"/g, '')
+      .replace(/\\./g, ''),
+  );
+
+/** The style indexes (`s` of a cell) whose number format is a date. */
+async function dateStyles(files: Entries): Promise<Set<number>> {
+  const styles = new Set<number>();
+  const file = files.get('xl/styles.xml');
+  if (!file) return styles;
+  const custom = new Map<number, string>();
+  let inCellXfs = false;
+  let xf = 0;
+  await scanAll(file, () => ({
+    open: (tag) => {
+      const a = tag.attributes as Record<string, string>;
+      if (tag.name === 'numFmt') custom.set(Number(a.numFmtId), a.formatCode ?? '');
+      else if (tag.name === 'cellXfs') inCellXfs = true;
+      else if (tag.name === 'xf' && inCellXfs) {
+        const id = Number(a.numFmtId ?? 0);
+        const code = custom.get(id);
+        if (code !== undefined ? isDateCode(code) : DATE_FORMAT_IDS.has(id)) styles.add(xf);
+        xf += 1;
+      }
+    },
+    close: (name) => {
+      if (name === 'cellXfs') inCellXfs = false;
+    },
+  }));
+  return styles;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** An Excel date serial as `YYYY-MM-DD`, with ` HH:MM:SS` when it has a time of day. */
+export function excelDate(serial: number, date1904: boolean): string {
+  const ms = Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000);
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return String(serial);
+  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  const seconds = d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds();
+  return seconds === 0
+    ? day
+    : `${day} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+interface Lookup {
+  strings: (index: number) => string | undefined;
+  dates: Set<number>;
+  date1904: boolean;
+}
+
+/** A cell as text, as Excel shows it where that is well defined: a formula's cached result, dates as dates. */
+function cellText(cell: RawCell, lookup: Lookup): string {
+  switch (cell.t) {
+    case 's': {
+      const s = lookup.strings(Number(cell.v));
+      if (s === undefined)
+        throw new WorkbookError(`refers to a shared string it does not contain (${cell.v})`);
+      return unescapeOoxml(s);
+    }
+    case 'inlineStr':
+    case 'str':
+      return unescapeOoxml(cell.v);
+    case 'b':
+      return cell.v === '1' || cell.v === 'true' ? 'TRUE' : 'FALSE';
+    case 'e':
+    case 'd':
+      return cell.v;
+    default: {
+      const n = Number(cell.v);
+      if (!Number.isFinite(n)) return cell.v;
+      return lookup.dates.has(cell.s) ? excelDate(n, lookup.date1904) : String(n);
+    }
+  }
+}
+
+/** Dense cells from column A to the last one given. */
+function dense(cells: RawCell[], lookup: Lookup, width: number): string[] {
+  const out = Array.from({ length: width }, () => '');
+  for (const c of cells) if (c.col <= width) out[c.col - 1] = cellText(c, lookup);
+  return out;
+}
+
+const lastWithValue = (texts: string[]): number => {
+  for (let i = texts.length - 1; i >= 0; i--) if (texts[i]!.trim() !== '') return i + 1;
+  return 0;
+};
+
+/**
+ * Decides whether a ZIP upload is an Excel workbook and reads the header of its first visible sheet,
+ * inflating only what that needs. Throws `WorkbookError` for a workbook whose parts are damaged.
+ */
+export async function peekWorkbook(path: string): Promise<WorkbookPeek> {
+  const files = await entries(path);
+  if (!files) return { ok: false, detected: 'a damaged or incomplete ZIP archive or Excel workbook' };
+  if (!files.has('xl/workbook.xml')) return { ok: false, detected: otherZip(files) };
+  try {
+    const book = await openBook(files);
+    let lastRow: number | null = null;
+    for await (const row of sheetRows(book.sheet.file, PEEK_MAX_XML, (n) => (lastRow = n))) {
+      const wanted = new Set(row.cells.flatMap((c) => (c.t === 's' ? [Number(c.v)] : [])));
+      const strings = (await sharedStrings(files, wanted)) as Map<number, string>;
+      const lookup: Lookup = { strings: (i) => strings.get(i), dates: new Set(), date1904: book.date1904 };
+      const width = Math.min(Math.max(...row.cells.map((c) => c.col)), MAX_COLUMNS + 1);
+      const cells = dense(row.cells, lookup, width);
+      const last = lastWithValue(cells);
+      if (last === 0) continue;
+      if (last > MAX_COLUMNS) throw tooManyColumns(row.row, last, MAX_COLUMNS);
+      return {
+        ok: true,
+        sheet: book.sheet.name,
+        header: { row: row.row, cells: cells.slice(0, last) },
+        lastRow,
+      };
+    }
+    return { ok: true, sheet: book.sheet.name, header: null, lastRow };
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new WorkbookError(`cannot be read (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+const columns = (n: number): string => (n === 1 ? '1 column' : `${n} columns`);
+
+/**
+ * The records of the workbook's first visible sheet, streamed: the header (the first row with a
+ * value), then each data row with its row number in the sheet. Rows without a value are skipped. A row
+ * with a value right of the header's last column is `malformed`. Throws `WorkbookError` or `CsvError`
+ * for what cannot be read past, and `WorkbookError` when the first visible sheet is not `sheetName`.
+ */
+export async function* readWorkbookRecords(path: string, sheetName: string): AsyncGenerator<RecordEvent> {
+  try {
+    yield* workbookRecords(path, sheetName);
+  } catch (error) {
+    // Whatever the parts hold (a damaged deflate stream, broken XML), the workbook is what failed.
+    if (error instanceof AppError) throw error;
+    throw new WorkbookError(`cannot be read (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+async function* workbookRecords(path: string, sheetName: string): AsyncGenerator<RecordEvent> {
+  const files = await entries(path);
+  if (!files || !files.has('xl/workbook.xml')) throw new WorkbookError('is not a workbook any more');
+  const book = await openBook(files);
+  if (book.sheet.name !== sheetName) throw new WorkbookError(`has no sheet named '${sheetName}' first`);
+  const all = (await sharedStrings(files)) as string[];
+  const lookup: Lookup = { strings: (i) => all[i], dates: await dateStyles(files), date1904: book.date1904 };
+  let header: string[] | undefined;
+  for await (const row of sheetRows(book.sheet.file)) {
+    if (header === undefined) {
+      const cells = dense(row.cells, lookup, Math.max(...row.cells.map((c) => c.col)));
+      const last = lastWithValue(cells);
+      if (last === 0) continue;
+      if (last > MAX_COLUMNS) throw tooManyColumns(row.row, last, MAX_COLUMNS);
+      header = cells.slice(0, last);
+      yield { kind: 'header', row: row.row, delimiter: ',', cells: header };
+      continue;
+    }
+    const width = header.length;
+    const cells = dense(row.cells, lookup, width);
+    const beyond = row.cells.filter((c) => c.col > width && cellText(c, lookup).trim() !== '');
+    if (beyond.length === 0 && lastWithValue(cells) === 0) continue;
+    if (cells.some((c) => c.includes('\0')))
+      throw new WorkbookError(`has a NUL character (byte 0) in row ${row.row}`);
+    if (beyond.length > 0) {
+      const col = Math.max(...beyond.map((c) => c.col));
+      const reason = `Row ${row.row} has a value in column ${col} where the header has ${columns(width)}; move the value into a column with a header, or delete it.`;
+      yield { kind: 'malformed', row: row.row, cells, reason };
+    } else yield { kind: 'row', row: row.row, cells };
+  }
+}

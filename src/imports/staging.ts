@@ -1,0 +1,116 @@
+import type { Config } from '../config.js';
+import type { DbOrTx } from '../db/index.js';
+import { AppError } from '../lib/errors.js';
+import { matchKey } from '../lib/text.js';
+import { inputCells, mappedValues, type HeaderMapping } from './pipeline/header.js';
+import type { RecordEvent } from './pipeline/records.js';
+import { stageRows, type StagedRow } from './rows.repository.js';
+
+const CHUNK = 2_000;
+
+export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
+  new AppError(422, code, message, details);
+
+export const missingColumns = (missing: string[]) =>
+  unprocessable(
+    'missing_columns',
+    `The file has no column for ${missing.join(' and ')}; add ${missing.length > 1 ? 'them' : 'it'} to the header row. Download /v1/imports/template.csv for an example.`,
+    { missing },
+  );
+
+export const tooManyRows = (limit: number) =>
+  new AppError(
+    413,
+    'too_many_rows',
+    `The file has more than ${limit} data rows, the limit for one import; split it into smaller files.`,
+    { limit },
+  );
+
+export const syncEmptyFile = () =>
+  unprocessable(
+    'sync_empty_file',
+    'A sync with no rows would deactivate every user; the file has a header but no data rows.',
+  );
+
+function toStaged(
+  event: Exclude<RecordEvent, { kind: 'header' }>,
+  idx: number,
+  mapping: HeaderMapping,
+): StagedRow {
+  const cells = inputCells(event.cells, mapping);
+  if (event.kind === 'malformed') {
+    return {
+      idx,
+      row_number: event.row,
+      cells,
+      email: null,
+      email_key: null,
+      name: null,
+      given_name: null,
+      family_name: null,
+      role: null,
+      location: null,
+      external_id: null,
+      status: 'failed',
+      error_code: 'malformed_row',
+      error_message: event.reason,
+    };
+  }
+  const v = mappedValues(event.cells, mapping);
+  const or = (s: string | undefined) => (s ? s : null);
+  return {
+    idx,
+    row_number: event.row,
+    cells,
+    email: or(v.email),
+    email_key: v.email ? matchKey(v.email) : null,
+    name: or(v.name),
+    given_name: or(v.givenName),
+    family_name: or(v.familyName),
+    role: or(v.role),
+    location: or(v.location),
+    external_id: or(v.externalId),
+    status: 'pending',
+    error_code: null,
+    error_message: null,
+  };
+}
+
+/**
+ * Stages the data records of a file (what follows its header) in chunks, one insert in flight while
+ * the next chunk is read, so that Node and Postgres work at the same time. Throws 413 `too_many_rows`
+ * past IMPORT_MAX_ROWS. Returns the number of data records. Runs inside the caller's transaction.
+ */
+export async function stageRecords(
+  tx: DbOrTx,
+  config: Pick<Config, 'importMaxRows'>,
+  target: { workspaceId: string; importId: string; mapping: HeaderMapping },
+  events: AsyncIterable<RecordEvent>,
+): Promise<number> {
+  let total = 0;
+  let chunk: StagedRow[] = [];
+  let inFlight: Promise<void> = Promise.resolve();
+  const stage = async (rows: StagedRow[]) => {
+    await inFlight;
+    inFlight = stageRows(tx, target.workspaceId, target.importId, rows);
+    inFlight.catch(() => undefined); // awaited below or at the next chunk; the rollback reports it
+  };
+  try {
+    for await (const event of events) {
+      if (event.kind === 'header') continue;
+      total += 1;
+      if (total > config.importMaxRows) throw tooManyRows(config.importMaxRows);
+      chunk.push(toStaged(event, total, target.mapping));
+      if (chunk.length >= CHUNK) {
+        await stage(chunk);
+        chunk = [];
+      }
+    }
+    await stage(chunk);
+  } finally {
+    // Never leave the transaction with an insert still running on its connection.
+    await inFlight.catch(() => undefined);
+  }
+  await inFlight;
+  return total;
+}
