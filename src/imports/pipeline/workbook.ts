@@ -289,10 +289,46 @@ async function* sheetRows(
   }
 }
 
+/**
+ * The shared-string table, packed: the UTF-8 bytes of every string in one growing buffer and their
+ * offsets in a typed array. A million e-mails take about 30 MB this way, against two to three times
+ * that as JavaScript strings; a cell's text is decoded when its row is read.
+ */
+class StringTable {
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private ends = new Uint32Array(1 << 12);
+  private used = 0;
+  size = 0;
+
+  push(text: string): void {
+    const need = this.used + Buffer.byteLength(text);
+    if (need > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    this.used += this.bytes.write(text, this.used);
+    if (this.size === this.ends.length) {
+      const grown = new Uint32Array(this.ends.length * 2);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    this.ends[this.size++] = this.used;
+  }
+
+  get(index: number): string | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
+    return this.bytes.toString('utf8', index === 0 ? 0 : this.ends[index - 1], this.ends[index]);
+  }
+}
+
 /** Shared strings: all of them, or (`wanted`) only those, reading no further than the last wanted. */
-async function sharedStrings(files: Entries, wanted?: Set<number>): Promise<Map<number, string> | string[]> {
+async function sharedStrings(
+  files: Entries,
+  wanted?: Set<number>,
+): Promise<Map<number, string> | StringTable> {
   const file = files.get('xl/sharedStrings.xml');
-  const all: string[] = [];
+  const all = new StringTable();
   const some = new Map<number, string>();
   if (!file || wanted?.size === 0) return wanted ? some : all;
   const last = wanted ? Math.max(...wanted) : Number.POSITIVE_INFINITY;
@@ -471,8 +507,12 @@ async function* workbookRecords(path: string, sheetName: string): AsyncGenerator
   if (!files || !files.has('xl/workbook.xml')) throw new WorkbookError('is not a workbook any more');
   const book = await openBook(files);
   if (book.sheet.name !== sheetName) throw new WorkbookError(`has no sheet named '${sheetName}' first`);
-  const all = (await sharedStrings(files)) as string[];
-  const lookup: Lookup = { strings: (i) => all[i], dates: await dateStyles(files), date1904: book.date1904 };
+  const all = (await sharedStrings(files)) as StringTable;
+  const lookup: Lookup = {
+    strings: (i) => all.get(i),
+    dates: await dateStyles(files),
+    date1904: book.date1904,
+  };
   let header: string[] | undefined;
   for await (const row of sheetRows(book.sheet.file)) {
     if (header === undefined) {
