@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workbook } from './support/workbooks.js';
 import { ProgressReporter } from '../src/cli/progress.js';
 import type { ImportJson } from '../src/imports/imports.service.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from './support/databases.js';
@@ -81,6 +82,24 @@ describe('cli import against the service', () => {
     expect(ran.stderr).toContain('failed 0');
     expect(ran.stdout).toBe('');
     expect(ran.code).toBe(0);
+  });
+
+  it('imports an Excel workbook: uploads it as .xlsx and reports the sheet and its row numbers', async () => {
+    const file = path.join(dir, 'team.xlsx');
+    await writeFile(
+      file,
+      await workbook([
+        {
+          name: 'Team',
+          rows: [['Email', 'Name'], ['xl1@example.com', 'Excel One'], [], ['xl-two', 'Excel Two']],
+        },
+      ]),
+    );
+    const ran = await importCli([file, '--no-invites']);
+    expect(ran.stderr).toMatch(/import \S+ accepted: sheet 'Team' of team\.xlsx/);
+    expect(ran.stderr).toMatch(/import \S+ completed_with_errors: 2 rows/);
+    expect(ran.stderr).toMatch(/row 4 {2}xl-two +invalid_email/);
+    expect(ran.code).toBe(1);
   });
 
   it('exits 1 for a file with failing rows and lists each with its reason', async () => {
