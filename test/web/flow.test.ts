@@ -254,7 +254,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
   });
 
   it('previews an Excel workbook: the sheet it read and its failing rows with their sheet row numbers', async () => {
-    await page.getByRole('link', { name: 'Imports' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Imports' }).click();
     const bytes = await workbook([
       {
         name: 'Staff',
