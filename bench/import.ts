@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseBenchArgs, USAGE } from './lib/args.js';
-import { writeBenchFiles } from './lib/csv.js';
+import { writeBenchFiles, writeBenchWorkbook } from './lib/csv.js';
 import { copyFloor, type Floor } from './lib/floor.js';
 import { argsOrExit, openHarness, runMain, samplerClient } from './lib/harness.js';
 import { summariseProfiles } from './lib/profile.js';
@@ -32,8 +32,13 @@ async function main(): Promise<number> {
       const t = performance.now();
       await writeBenchFiles(file, size, size === opts.floorRows ? floorFile : undefined);
       files.set(size, file);
+      if (opts.format === 'xlsx') {
+        const workbook = path.join(tmp, `users-${size}.xlsx`);
+        await writeBenchWorkbook(workbook, size);
+        files.set(size, workbook);
+      }
       log(
-        `generated ${file} (${((await stat(file)).size / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+        `generated ${files.get(size)!} (${((await stat(files.get(size)!)).size / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
       );
     }
 

@@ -10,24 +10,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import ExcelJS from 'exceljs';
-import { benchRow } from './lib/csv.js';
+import { writeBenchWorkbook } from './lib/csv.js';
 import { parseCount } from './lib/args.js';
 import { root, SERVICE_NODE_OPTIONS } from './lib/service.js';
 
 const log = (line: string) => void process.stderr.write(`${line}\n`);
-
-async function writeWorkbook(file: string, rows: number): Promise<void> {
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: true });
-  const ws = wb.addWorksheet('Users');
-  ws.addRow(['Email', 'First Name', 'Last Name', 'Role', 'Location']).commit();
-  for (let i = 1; i <= rows; i++) {
-    const r = benchRow(i);
-    ws.addRow([r.email, r.first, r.last, r.role, r.location]).commit();
-  }
-  ws.commit();
-  await wb.commit();
-}
 
 /** Runs in the child: the compiled pipeline, as the service runs it. */
 const CHILD = `
@@ -50,9 +37,15 @@ clearInterval(timer);
 console.log(JSON.stringify({ peekMs, peekRssMb: Math.round(peekRss / 2 ** 20), readMs, rows, peakRssMb: Math.round(peak / 2 ** 20) }));
 `;
 
-function measure(
-  file: string,
-): Promise<{ peekMs: number; peekRssMb: number; readMs: number; rows: number; peakRssMb: number }> {
+interface Measured {
+  peekMs: number;
+  peekRssMb: number;
+  readMs: number;
+  rows: number;
+  peakRssMb: number;
+}
+
+function measure(file: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -65,7 +58,7 @@ function measure(
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}`)),
+      code === 0 ? resolve(JSON.parse(out) as Measured) : reject(new Error(`child exited ${code}`)),
     );
   });
 }
@@ -87,7 +80,7 @@ async function main(): Promise<void> {
     for (const size of sizes) {
       const file = path.join(dir, `users-${size}.xlsx`);
       let t = performance.now();
-      await writeWorkbook(file, size);
+      await writeBenchWorkbook(file, size);
       const mb = (await stat(file)).size / 2 ** 20;
       log(`generated ${file} (${mb.toFixed(1)} MiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       t = performance.now();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../src/imports/options.js';
+import { purgeExpired } from '../src/imports/imports.repository.js';
 import { acceptUpload } from '../src/imports/upload.service.js';
 import { convertWorkbook } from '../src/imports/workbook.service.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
@@ -331,9 +332,65 @@ describe('workbooks the worker cannot import', () => {
   });
 });
 
+/** Accepts a workbook through the upload service without enqueueing it, so no worker job races the test. */
+async function acceptOnly(workspaceId: string, bytes: Buffer, query: Record<string, string> = {}) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xlsx-test-'));
+  const file = path.join(dir, 'upload');
+  await fs.writeFile(file, bytes);
+  try {
+    const { imp } = await acceptUpload(ctx.db, ctx.config, {
+      workspaceId,
+      actor: 'test',
+      options: parseOptions(query),
+      fileName: 'accepted.xlsx',
+      spooled: { path: file, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
+    });
+    return imp;
+  } finally {
+    await fs.rm(dir, { recursive: true });
+  }
+}
+
+describe('a stored workbook', () => {
+  it('survives a cancel while queued, so a retry converts and runs it', async () => {
+    await startWorker();
+    const bytes = await workbook([
+      {
+        name: 'S',
+        rows: [
+          ['Email', 'Name'],
+          ['late1@example.com', 'Late One'],
+          ['late2@example.com', 'Late Two'],
+        ],
+      },
+    ]);
+    const imp = await acceptOnly(ws.workspaceId, bytes);
+    const cancelled = await call(ctx.app, 'POST', `/v1/imports/${imp.id}/cancel`, { token: ws.token });
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(await storedChunks(imp.id)).toBeGreaterThan(0);
+    const retried = await call(ctx.app, 'POST', `/v1/imports/${imp.id}/retry`, { token: ws.token });
+    expect(retried.status).toBe(202);
+    const done = await waitForImport(ctx.app, ws.token, imp.id);
+    expect(done).toMatchObject({ status: 'completed', totalRows: 2, counts: { created: 2 } });
+    expect(await storedChunks(imp.id)).toBe(0);
+  });
+
+  it('is purged with the staged rows after the retention period', async () => {
+    const other = await makeWorkspace(ctx.db);
+    const imp = await acceptOnly(
+      other.workspaceId,
+      await workbook([{ name: 'S', rows: [['Email', 'Name']] }]),
+    );
+    await sql`update imports set status = 'cancelled', finished_at = now() - interval '40 days'
+              where id = ${imp.id}`.execute(ctx.db);
+    expect(await storedChunks(imp.id)).toBeGreaterThan(0);
+    expect(await purgeExpired(ctx.db, 30)).toBeGreaterThanOrEqual(1);
+    expect(await storedChunks(imp.id)).toBe(0);
+  });
+});
+
 describe('convertWorkbook', () => {
   it('converts once when two workers run it at the same time', async () => {
-    // Accepted without an enqueue, so that no worker job races the two calls below.
     const other = await makeWorkspace(ctx.db);
     const bytes = await workbook([
       {
@@ -344,18 +401,7 @@ describe('convertWorkbook', () => {
         ],
       },
     ]);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xlsx-test-'));
-    const file = path.join(dir, 'upload');
-    await fs.writeFile(file, bytes);
-    const { imp } = await acceptUpload(ctx.db, ctx.config, {
-      workspaceId: other.workspaceId,
-      actor: 'test',
-      options: parseOptions({}),
-      fileName: 'twice.xlsx',
-      spooled: { path: file, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
-    });
-    await fs.rm(dir, { recursive: true });
-    const id = imp.id;
+    const id = (await acceptOnly(other.workspaceId, bytes)).id;
     const [a, b] = await Promise.all([
       convertWorkbook(ctx.db, ctx.config, other.workspaceId, id),
       convertWorkbook(ctx.db, ctx.config, other.workspaceId, id),

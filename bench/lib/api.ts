@@ -17,7 +17,7 @@ export interface ImportView {
 
 export const TERMINAL = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled']);
 
-/** Streams the file as a raw text/csv body to POST /v1/imports (sendInvites defaults to true). */
+/** Streams the file as a raw body (text/csv, or the .xlsx type) to POST /v1/imports (sendInvites defaults to true). */
 export async function upload(
   baseUrl: string,
   token: string,
@@ -29,7 +29,13 @@ export async function upload(
   return new Promise((resolve, reject) => {
     const req = http.request(`${baseUrl}/v1/imports${query ? `?${query}` : ''}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv', 'content-length': size },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': file.endsWith('.xlsx')
+          ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+          : 'text/csv',
+        'content-length': size,
+      },
     });
     req.on('response', (res) => {
       let text = '';

@@ -19,6 +19,8 @@ export interface BenchArgs {
   writeResults: boolean;
   /** Directory for V8 CPU profiles of the service processes (changes the timings; off by default). */
   cpuProf: string | undefined;
+  /** What is uploaded: the CSV, or the same rows as an Excel workbook (results are then printed only). */
+  format: 'csv' | 'xlsx';
   /** The arguments as given, to print the command that produced the results. */
   argv: string[];
 }
@@ -35,6 +37,7 @@ export const USAGE = `npm run bench:import -- [options]
   --quiet-wait 120          seconds to wait before each run for the machine to be idle (0: no wait)
   --cpu-prof DIR            write V8 CPU profiles of the service processes to DIR
   --keep-files              keep the generated CSV files     --no-results  leave bench/RESULTS.md alone
+  --format xlsx             upload the same rows as an Excel workbook (prints, never writes RESULTS.md)
 
   SERVICE_NODE_OPTIONS=...  NODE_OPTIONS of the service processes (default: the image's heap cap;
                             empty: none)`;
@@ -66,6 +69,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'quiet-wait': { type: 'string', default: '120' },
       'cpu-prof': { type: 'string' },
       'keep-files': { type: 'boolean', default: false },
+      format: { type: 'string', default: 'csv' },
       'no-results': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -87,6 +91,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     runs = sizes.flatMap((size) => workers.map((w) => ({ size, workers: w })));
   }
   if (runs.length === 0) throw new UsageError('nothing to run');
+  if (values.format !== 'csv' && values.format !== 'xlsx') throw new UsageError('--format is csv or xlsx');
   if (runs.some((r) => r.workers > 8)) throw new UsageError('at most 8 worker processes');
   return {
     runs,
@@ -95,7 +100,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     timeoutS: parseCount(values.timeout),
     quietWaitS: values['quiet-wait'] === '0' ? 0 : parseCount(values['quiet-wait']),
     keepFiles: values['keep-files'],
-    writeResults: !values['no-results'],
+    // bench/RESULTS.md's import section is the CSV's; a workbook run prints its section only.
+    writeResults: !values['no-results'] && values.format === 'csv',
+    format: values.format,
     cpuProf: values['cpu-prof'],
     argv,
   };

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 
@@ -67,4 +68,17 @@ export async function writeBenchFiles(file: string, rows: number, floorFile?: st
   }
   await close(out);
   if (floor) await close(floor);
+}
+
+/** The same rows as an Excel workbook, shared strings stored after the sheet (as Excel stores them). */
+export async function writeBenchWorkbook(file: string, rows: number): Promise<void> {
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: true });
+  const ws = wb.addWorksheet('Users');
+  ws.addRow(['Email', 'First Name', 'Last Name', 'Role', 'Location']).commit();
+  for (let i = 1; i <= rows; i++) {
+    const r = benchRow(i);
+    ws.addRow([r.email, r.first, r.last, r.role, r.location]).commit();
+  }
+  ws.commit();
+  await wb.commit();
 }
