@@ -360,6 +360,14 @@ describe('ProgressReporter', () => {
     expect(written.split('\n')).toHaveLength(2);
   });
 
+  it('says a workbook is being read while its rows are not counted yet', () => {
+    const lines: string[] = [];
+    const reporter = new ProgressReporter({ isTTY: false, write: (s: string) => lines.push(s) }, () => 0);
+    reporter.update({ ...imp(0), totalRows: 0, format: 'xlsx', sheet: 'Team' });
+    reporter.end();
+    expect(lines).toEqual(["progress: reading workbook sheet 'Team' into rows\n"]);
+  });
+
   it('prints a plain line at most every two seconds elsewhere', () => {
     const lines: string[] = [];
     let now = 0;

@@ -18,7 +18,12 @@ export function bar(pct: number, width = BAR_WIDTH): string {
 /** One progress line: status, percentage, rows, rate (rows/s, null while unknown) and the main counts. */
 export function describeProgress(imp: ImportJson, rate: number | null): string {
   const { created, updated, failed } = imp.counts;
-  if (imp.status === 'queued') return `queued: ${n(imp.totalRows)} rows, waiting for a worker`;
+  const converting = imp.format === 'xlsx' && imp.totalRows === 0;
+  if (imp.status === 'queued')
+    return converting
+      ? `queued: workbook sheet '${imp.sheet}', waiting for a worker`
+      : `queued: ${n(imp.totalRows)} rows, waiting for a worker`;
+  if (converting) return `reading workbook sheet '${imp.sheet}' into rows`;
   const speed = rate === null ? '– rows/s' : `${n(Math.round(rate))} rows/s`;
   return (
     `${percent(imp)}% ${n(imp.processedRows)}/${n(imp.totalRows)} rows · ${speed} · ` +
