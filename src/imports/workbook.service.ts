@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import * as imports from './imports.repository.js';
 import { mapHeader } from './pipeline/header.js';
 import { readWorkbookRecords } from './pipeline/workbook.js';
 import { missingColumns, stageRecords, syncEmptyFile, unprocessable } from './staging.js';
-import { deleteWorkbook, workbookChunks, writeWorkbook } from './workbooks.repository.js';
+import { deleteWorkbook, lockConversion, workbookChunks, writeWorkbook } from './workbooks.repository.js';
 
 export type ConvertOutcome =
   | { kind: 'none' }
@@ -46,7 +45,7 @@ export async function convertWorkbook(
     return await db.transaction().execute(async (tx) => {
       // One conversion at a time per import (a second waits, then finds the workbook gone); the import
       // row itself stays unlocked, so a cancel is answered at once.
-      await sql`select pg_advisory_xact_lock(hashtext(${`import-workbook:${importId}`}))`.execute(tx);
+      await lockConversion(tx, importId);
       if ((await workbookChunks(tx, workspaceId, importId)) === 0) return { kind: 'none' } as const;
       const events = readWorkbookRecords(file, imp.sheet ?? '');
       try {

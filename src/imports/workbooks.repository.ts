@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { sql } from 'kysely';
 import type { DbOrTx } from '../db/index.js';
 
 /** Chunk size of a stored workbook: a few rows per 100 MB upload, and little memory either way. */
@@ -65,4 +66,9 @@ export async function deleteWorkbook(db: DbOrTx, workspaceId: string, importId: 
     .where('workspace_id', '=', workspaceId)
     .where('import_id', '=', importId)
     .execute();
+}
+
+/** Serialises conversions of one import until the transaction ends, without locking the import row. */
+export async function lockConversion(tx: DbOrTx, importId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`import-workbook:${importId}`}))`.execute(tx);
 }
