@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
+import type { Db, DbOrTx } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { matchKey } from '../lib/text.js';
@@ -8,7 +8,7 @@ import { completeKey, type KeyRow } from './idempotency.repository.js';
 import * as imports from './imports.repository.js';
 import { fingerprint, type ImportOptions } from './options.js';
 import { openDecoded, detectEncoding } from './pipeline/decode.js';
-import { mapHeader } from './pipeline/header.js';
+import { mapHeader, type HeaderMapping } from './pipeline/header.js';
 import { readRecords } from './pipeline/records.js';
 import { fileStart, sniffBytes } from './pipeline/sniff.js';
 import { isZip, peekWorkbook, EXCEL_MAX_ROWS } from './pipeline/workbook.js';
@@ -48,11 +48,7 @@ interface Accepted {
   delimiter: string;
   header: string[];
   /** Stages the rows now (CSV) or stores the workbook for a worker to convert (xlsx); returns the rows staged. */
-  stage(
-    tx: Parameters<typeof stageRecords>[0],
-    importId: string,
-    mapping: ReturnType<typeof mapHeader>,
-  ): Promise<number>;
+  stage(tx: DbOrTx, importId: string, mapping: HeaderMapping): Promise<number>;
   close(): Promise<void>;
 }
 
