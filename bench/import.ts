@@ -42,6 +42,12 @@ async function main(): Promise<number> {
       );
     }
 
+    let warmupFile: string | undefined;
+    if (opts.warmupRows > 0) {
+      warmupFile = path.join(tmp, `warmup-${opts.warmupRows}.csv`);
+      await writeBenchFiles(warmupFile, opts.warmupRows, undefined, 'warmup');
+    }
+
     // 2. The floor, timed in the same run, in a database of its own.
     let floor: Floor | undefined;
     const floorDb = `lp_bench_${suffix}_floor`;
@@ -85,6 +91,7 @@ async function main(): Promise<number> {
         quietWaitS: opts.quietWaitS,
         cpuProf: opts.cpuProf,
         client,
+        ...(warmupFile ? { warmupFile } : {}),
         live: h.live,
         log,
       };
@@ -105,6 +112,9 @@ async function main(): Promise<number> {
     const settings = [
       ...PASSED_THROUGH.map((k) => `${k}=${serviceEnv[k] ?? 'default'}`),
       `NODE_OPTIONS=${serviceEnv.NODE_OPTIONS.trim() || 'none'}`,
+      opts.warmupRows > 0
+        ? `each run's processes warmed first by an untimed ${opts.warmupRows}-row import without invitations`
+        : 'every run on cold processes',
       'LOG_LEVEL=warn',
       'no SMTP_URL (invitation e-mails go to the log)',
     ].join(', ');

@@ -19,6 +19,11 @@ export interface BenchArgs {
   writeResults: boolean;
   /** Directory for V8 CPU profiles of the service processes (changes the timings; off by default). */
   cpuProf: string | undefined;
+  /**
+   * Rows of an untimed import (no invitations) each run sends first, so that the timed import meets
+   * warm processes and connections as a long-running service would (0: none, every process cold).
+   */
+  warmupRows: number;
   /** What is uploaded: the CSV, or the same rows as an Excel workbook (results are then printed only). */
   format: 'csv' | 'xlsx';
   /** The arguments as given, to print the command that produced the results. */
@@ -35,6 +40,8 @@ export const USAGE = `npm run bench:import -- [options]
   --floor-rows 100000       rows of the raw COPY floor       --floor-repeats 3
   --timeout 600             seconds before a run is stopped and recorded as partial
   --quiet-wait 120          seconds to wait before each run for the machine to be idle (0: no wait)
+  --warmup 0                rows of an untimed import (no invitations) run first on the same processes,
+                            so the timed one meets warm processes (default 0: cold)
   --cpu-prof DIR            write V8 CPU profiles of the service processes to DIR
   --keep-files              keep the generated CSV files     --no-results  leave bench/RESULTS.md alone
   --format xlsx             upload the same rows as an Excel workbook (prints, never writes RESULTS.md)
@@ -68,6 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       timeout: { type: 'string', default: '600' },
       'quiet-wait': { type: 'string', default: '120' },
       'cpu-prof': { type: 'string' },
+      warmup: { type: 'string', default: '0' },
       'keep-files': { type: 'boolean', default: false },
       format: { type: 'string', default: 'csv' },
       'no-results': { type: 'boolean', default: false },
@@ -99,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     floorRepeats: parseCount(values['floor-repeats']),
     timeoutS: parseCount(values.timeout),
     quietWaitS: values['quiet-wait'] === '0' ? 0 : parseCount(values['quiet-wait']),
+    warmupRows: values.warmup === '0' ? 0 : parseCount(values.warmup),
     keepFiles: values['keep-files'],
     // bench/RESULTS.md's import section is the CSV's; a workbook run prints its section only.
     writeResults: !values['no-results'] && values.format === 'csv',

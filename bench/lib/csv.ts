@@ -18,7 +18,10 @@ const FIRST = [
 const LAST = ['Lovelace', 'Okafor', 'Müller', "O'Brien", 'Nakamura', 'Silva', 'Kowalski', 'Haddad', 'Lee'];
 
 /** Row i (1-based) of every benchmark file: unique e-mail, names, role (1 in 20 Admin), location. */
-export function benchRow(i: number): {
+export function benchRow(
+  i: number,
+  tag = 'user',
+): {
   email: string;
   first: string;
   last: string;
@@ -26,7 +29,7 @@ export function benchRow(i: number): {
   location: string;
 } {
   return {
-    email: `user${i}@bench.example.com`,
+    email: `${tag}${i}@bench.example.com`,
     first: FIRST[i % FIRST.length]!,
     last: LAST[(i * 7) % LAST.length]!,
     role: i % 20 === 0 ? 'Admin' : 'Member',
@@ -48,8 +51,14 @@ async function close(out: WriteStream): Promise<void> {
 /**
  * Streams the service's input file (Email, First Name, Last Name, Role, Location) to `file`, and, when
  * `floorFile` is given, the same rows as (email, name) for the raw COPY floor. Never holds the file.
+ * `tag` starts every e-mail (`user1@…`), so that a warm-up file's users never collide with the timed ones.
  */
-export async function writeBenchFiles(file: string, rows: number, floorFile?: string): Promise<void> {
+export async function writeBenchFiles(
+  file: string,
+  rows: number,
+  floorFile?: string,
+  tag = 'user',
+): Promise<void> {
   const out = createWriteStream(file);
   const floor = floorFile ? createWriteStream(floorFile) : undefined;
   await write(out, 'Email,First Name,Last Name,Role,Location\n');
@@ -59,7 +68,7 @@ export async function writeBenchFiles(file: string, rows: number, floorFile?: st
     let text = '';
     let floorText = '';
     for (let i = start; i < Math.min(start + CHUNK, rows + 1); i += 1) {
-      const r = benchRow(i);
+      const r = benchRow(i, tag);
       text += `${r.email},${r.first},${r.last},${r.role},${r.location}\n`;
       if (floor) floorText += `${r.email},${quote(`${r.first} ${r.last}`)}\n`;
     }

@@ -11,6 +11,8 @@ export interface RunContext extends StackContext {
   timeoutS: number;
   quietWaitS: number;
   client: pg.Client;
+  /** An untimed import sent first (no invitations), so that the timed one meets warm processes. */
+  warmupFile?: string;
   log: (line: string) => void;
 }
 
@@ -50,6 +52,28 @@ export async function pollImport(
   }
 }
 
+/**
+ * Imports the warm-up file without invitations (nothing is left for the drain) and waits for it to end,
+ * so that the processes have compiled their hot code and the pools hold open connections.
+ */
+async function warmUp(ctx: RunContext, stack: Stack, tag: string, file: string): Promise<void> {
+  const t0 = performance.now();
+  const res = await upload(stack.baseUrl, stack.token, file, { sendInvites: 'false' });
+  if (res.status !== 202)
+    throw new Error(`warm-up upload answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+  const { view, outcome } = await pollImport(stack, res.body as ImportView, {
+    t0,
+    timeoutS: ctx.timeoutS,
+    tag: `${tag} warm-up`,
+    log: ctx.log,
+  });
+  if (outcome !== 'completed' || view.status !== 'completed')
+    throw new Error(`warm-up import ended ${view.status}${view.error ? ` (${view.error.message})` : ''}`);
+  ctx.log(
+    `  ${tag}: warm-up of ${view.processedRows} rows done in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
+}
+
 /** One import of `file` against a fresh workspace, a fresh API process and `plan.workers` fresh workers. */
 export async function runImport(ctx: RunContext, plan: Plan, file: string): Promise<RunResult> {
   const tag = `${plan.size}x${plan.workers}`;
@@ -72,6 +96,7 @@ export async function runImport(ctx: RunContext, plan: Plan, file: string): Prom
   let sampler: Sampler | undefined;
   try {
     await readyStack(ctx, stack);
+    if (ctx.warmupFile) await warmUp(ctx, stack, tag, ctx.warmupFile);
     if (ctx.quietWaitS > 0) await waitForQuiet(ctx.quietWaitS, ctx.log);
     sampler = new Sampler(ctx.client, ctx.dbName, [...procs, { label: 'bench', pid: process.pid }]);
     const c0 = await sampler.start();
