@@ -19,6 +19,7 @@ const EnvSchema = Type.Object({
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10000, default: 1000 }),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  SMTP_MAX_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 50, default: 5 }),
   MAIL_FROM: Type.String({ minLength: 3, default: 'Loopit <no-reply@loopit.local>' }),
   EMAIL_RATE_PER_SECOND: Type.Number({ exclusiveMinimum: 0, maximum: 100000, default: 50 }),
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
@@ -48,6 +49,8 @@ export interface Config {
   workerConcurrency: number;
   batchSize: number;
   smtpUrl: string | undefined;
+  /** SMTP connections per worker process; a drain sends this many messages of its slice at once. */
+  smtpMaxConnections: number;
   mailFrom: string;
   emailRatePerSecond: number;
   publicUrl: string;
@@ -129,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     batchSize: e.BATCH_SIZE,
     smtpUrl: e.SMTP_URL,
+    smtpMaxConnections: e.SMTP_MAX_CONNECTIONS,
     mailFrom: e.MAIL_FROM,
     emailRatePerSecond: e.EMAIL_RATE_PER_SECOND,
     publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(

@@ -163,6 +163,71 @@ describe('drainSlice over SMTP', () => {
   });
 });
 
+describe('drainSlice over several SMTP connections', () => {
+  // A server that takes 100 ms to acknowledge each message, as a distant provider does: one message at a
+  // time would cap a worker at 10 a second whatever EMAIL_RATE_PER_SECOND says.
+  let smtp: TestSmtp;
+  let mailer: Mailer;
+  const refused = new Map<string, number>();
+  beforeAll(async () => {
+    smtp = await startSmtp({ dataDelayMs: 100, rcptReply: (address) => refused.get(address) });
+    mailer = createMailer({ ...smtpConfig(smtp.url), smtpMaxConnections: 4 }, silent);
+  });
+  afterAll(async () => {
+    mailer.close();
+    await smtp.close();
+  });
+
+  it('keeps up to `concurrency` messages in flight, each sent once and marked sent', async () => {
+    const ws = await newWorkspace();
+    const made = await makeInvitations(ctx.db, ws, 12);
+    expect(await drainSlice(deps(mailer, { concurrency: 4 }), ws, 12)).toEqual({
+      sent: 12,
+      failed: 0,
+      more: false,
+    });
+    expect(smtp.maxConcurrent()).toBeGreaterThan(1);
+    expect(smtp.maxConcurrent()).toBeLessThanOrEqual(4);
+    const got = smtp.received.filter((r) => made.some((m) => m.email === r.to[0]));
+    expect(got.map((r) => r.messageId).sort()).toEqual(
+      made.map((m) => invitationMessageId(ctx.config.publicUrl, m.id)).sort(),
+    );
+    const rows = await outboxRows(ctx.db, ws);
+    expect(
+      rows.every((r) => r.send_state === 'sent' && r.send_attempts === 1 && r.sending_since === null),
+    ).toBe(true);
+  });
+
+  it('after a transient refusal takes nothing more: messages in flight are recorded, the rest is handed back', async () => {
+    const ws = await newWorkspace();
+    const made = await makeInvitations(ctx.db, ws, 10);
+    refused.set(made[1]!.email, 451);
+    // Lanes take rows 0, 1 and 2; row 1 is refused at RCPT TO while rows 0 and 2 are still in DATA.
+    await expect(drainSlice(deps(mailer, { concurrency: 3 }), ws, 10)).rejects.toThrow(/451/);
+    const rows = await outboxRows(ctx.db, ws);
+    expect(rows.map((r) => [r.send_state, r.send_attempts])).toEqual([
+      ['sent', 1],
+      ['queued', 1],
+      ['sent', 1],
+      ...Array.from({ length: 7 }, () => ['queued', 0]),
+    ]);
+    expect(rows.every((r) => r.sending_since === null)).toBe(true);
+    const got = smtp.received.filter((r) => made.some((m) => m.email === r.to[0])).map((r) => r.to[0]);
+    expect(got.sort()).toEqual([made[0]!.email, made[2]!.email].sort());
+  });
+
+  it('stops taking messages when asked, and hands back what no lane took', async () => {
+    const ws = await newWorkspace();
+    await makeInvitations(ctx.db, ws, 8);
+    let calls = 0;
+    const result = await drainSlice(deps(mailer, { concurrency: 3, shouldStop: () => ++calls > 4 }), ws, 8);
+    expect(result).toEqual({ sent: 4, failed: 0, more: true });
+    const rows = await outboxRows(ctx.db, ws);
+    expect(rows.filter((r) => r.send_state === 'sent')).toHaveLength(4);
+    expect(rows.filter((r) => r.send_state === 'queued' && r.send_attempts === 0)).toHaveLength(4);
+  });
+});
+
 describe('drainSlice when the SMTP server is down', () => {
   it('leaves every row queued with no attempt counted, and the drain job throws', async () => {
     const ws = await newWorkspace();

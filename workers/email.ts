@@ -30,7 +30,15 @@ export function emailWorkerOptions(config: Config): Partial<WorkerOptions> {
 export const drain: Processor<{ workspaceId: string }> = async (job, ctx, log) => {
   const { workspaceId } = job.data;
   const result = await drainSlice(
-    { db: ctx.db, mailer: ctx.mailer, config: ctx.config, logger: log, shouldStop: () => ctx.shuttingDown() },
+    {
+      db: ctx.db,
+      mailer: ctx.mailer,
+      config: ctx.config,
+      logger: log,
+      shouldStop: () => ctx.shuttingDown(),
+      // One message per pooled SMTP connection: a server 100 ms away still takes SMTP_MAX_CONNECTIONS × 10 a second.
+      concurrency: ctx.config.smtpMaxConnections,
+    },
     workspaceId,
     sliceSize(ctx.config.emailRatePerSecond),
   );

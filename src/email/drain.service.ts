@@ -35,9 +35,11 @@ export interface DrainDeps {
   mailer: Mailer;
   config: Pick<Config, 'publicUrl' | 'mailFrom'>;
   logger: Logger;
-  /** Checked between messages: shutdown hands the rest of the slice back. */
+  /** Checked before each message is taken: shutdown hands the rest of the slice back. */
   shouldStop?: () => boolean;
   sliceWallMs?: number;
+  /** Messages of the slice in flight at once (the SMTP pool's connections); 1 by default. */
+  concurrency?: number;
 }
 
 export interface DrainResult {
@@ -48,10 +50,11 @@ export interface DrainResult {
 }
 
 /**
- * Sends one slice of a workspace's queued invitations, one message at a time, each marked 'sent' as
- * soon as the server accepted it: a crash can re-send only the message in flight, with the same
- * Message-ID. A transient failure hands the rest back and throws, so that the job retries with
- * backoff.
+ * Sends one slice of a workspace's queued invitations, up to `concurrency` messages at a time, each
+ * marked 'sent' as soon as the server accepted it: a crash can re-send only the messages in flight,
+ * with the same Message-IDs. A transient failure stops the slice from taking more: the messages
+ * already in flight finish and are recorded, the rest is handed back, and it throws, so that the job
+ * retries with backoff.
  */
 export async function drainSlice(deps: DrainDeps, workspaceId: string, max: number): Promise<DrainResult> {
   const { db, logger } = deps;
@@ -62,31 +65,53 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const slice = await claimSlice(db, workspaceId, max);
   let sent = 0;
   let failed = 0;
-  let next = 0;
-  try {
-    for (; next < slice.length; next++) {
-      if (Date.now() - started > wallMs || deps.shouldStop?.()) break;
-      const row = slice[next]!;
-      try {
-        await deps.mailer.send(message(deps.config, row, invitationToken(secret, row.id)));
-      } catch (err) {
-        const error = describeError(err);
-        if (isPermanent(err)) {
-          await markFailed(db, workspaceId, row.id, error);
-          failed += 1;
-          logger.warn({ invitationId: row.id, error }, 'invitation e-mail refused for good');
-          continue;
-        }
-        next += 1; // the rest of the slice is handed back below
-        if (isTransientForMessage(err)) await retryLater(db, workspaceId, row.id, error, MAX_SEND_ATTEMPTS);
-        else await release(db, workspaceId, [row.id], error);
-        throw err;
+  let taken = 0;
+  // Rows whose outcome is written (sent, failed, back to queued); the others are handed back below.
+  const settled = new Set<number>();
+  // The first error that ends the slice: no lane takes another message after it.
+  let stop: { error: unknown } | undefined;
+
+  const sendOne = async (i: number): Promise<void> => {
+    const row = slice[i]!;
+    try {
+      await deps.mailer.send(message(deps.config, row, invitationToken(secret, row.id)));
+    } catch (err) {
+      const error = describeError(err);
+      if (isPermanent(err)) {
+        await markFailed(db, workspaceId, row.id, error);
+        settled.add(i);
+        failed += 1;
+        logger.warn({ invitationId: row.id, error }, 'invitation e-mail refused for good');
+        return;
       }
-      await markSent(db, workspaceId, row.id);
-      sent += 1;
+      stop ??= { error: err };
+      if (isTransientForMessage(err)) await retryLater(db, workspaceId, row.id, error, MAX_SEND_ATTEMPTS);
+      else await release(db, workspaceId, [row.id], error);
+      settled.add(i);
+      return;
     }
+    await markSent(db, workspaceId, row.id);
+    settled.add(i);
+    sent += 1;
+  };
+  // Each lane takes the next message when its last one is recorded. A lane never throws: a failure to
+  // record an outcome (Postgres gone) ends the slice, and that row is handed back with the untaken ones.
+  const lane = async (): Promise<void> => {
+    while (!stop && taken < slice.length) {
+      if (Date.now() - started > wallMs || deps.shouldStop?.()) return;
+      const i = taken++;
+      try {
+        await sendOne(i);
+      } catch (err) {
+        stop ??= { error: err };
+      }
+    }
+  };
+  try {
+    const lanes = Math.max(1, Math.min(deps.concurrency ?? 1, slice.length));
+    await Promise.all(Array.from({ length: lanes }, lane));
   } finally {
-    const rest = slice.slice(next).map((r) => r.id);
+    const rest = slice.filter((_, i) => !settled.has(i)).map((r) => r.id);
     if (rest.length > 0) {
       // The failure that ended the slice may have killed the pool's other connections too (a Postgres
       // restart or terminated backends): two more tries, each on another connection. If all fail, the
@@ -100,6 +125,7 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
         );
     }
   }
+  if (stop) throw stop.error;
   const more = await hasQueued(db, workspaceId);
   if (sent + failed > 0) logger.info({ workspaceId, sent, failed, more }, 'invitation e-mails sent');
   return { sent, failed, more };

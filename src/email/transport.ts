@@ -72,7 +72,7 @@ export function createMailer(config: Config, logger: Logger): Mailer {
   const transport = nodemailer.createTransport({
     url: config.smtpUrl,
     pool: true,
-    maxConnections: 5,
+    maxConnections: config.smtpMaxConnections,
     connectionTimeout: TIMEOUT_MS,
     greetingTimeout: TIMEOUT_MS,
     socketTimeout: TIMEOUT_MS,

@@ -18,6 +18,8 @@ export interface SmtpOptions {
   stallOn?: number;
   /** Keep each message's text in `raw` (default); off for hundreds of thousands of messages. */
   keepRaw?: boolean;
+  /** Milliseconds the server takes to acknowledge each message's DATA, as a distant server would. */
+  dataDelayMs?: number;
 }
 
 export interface TestSmtp {
@@ -26,6 +28,8 @@ export interface TestSmtp {
   received: Received[];
   /** Resolves once the stalled message has been received. */
   stalled: Promise<void>;
+  /** The most messages the server was receiving at once (DATA begun, not yet acknowledged). */
+  maxConcurrent(): number;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ const replyError = (code: number, text: string): Error =>
 export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const received: Received[] = [];
   let count = 0;
+  let active = 0;
+  let maxActive = 0;
   let onStalled: () => void = () => {};
   const stalled = new Promise<void>((resolve) => (onStalled = resolve));
   const server = new SMTPServer({
@@ -64,6 +70,8 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       callback();
     },
     onData(stream, session: SMTPServerSession, callback) {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
@@ -77,9 +85,16 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
           raw: options.keepRaw === false ? '' : raw,
           stalled: stall,
         });
-        if (stall)
+        if (stall) {
           onStalled(); // and never answer: the message stays in flight
-        else callback();
+          return;
+        }
+        const acknowledge = () => {
+          active -= 1;
+          callback();
+        };
+        if (options.dataDelayMs) setTimeout(acknowledge, options.dataDelayMs);
+        else acknowledge();
       });
     },
   });
@@ -91,6 +106,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
     url: `smtp://127.0.0.1:${port}`,
     received,
     stalled,
+    maxConcurrent: () => maxActive,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
