@@ -1,15 +1,13 @@
 /**
  * The invitation e-mail benchmark: `npm run bench:email -- --help`. For each SMTP latency and each
  * SMTP_MAX_CONNECTIONS: a fresh database and queue prefix, one API and one worker process from dist/,
- * and an SMTP server that acknowledges each message after the given delay (a provider that far away).
+ * and the tests' SMTP server acknowledging each message after the given delay (a provider that far away).
  * A CSV of N users is imported with invitations; the send rate is measured at the SMTP server, from
  * its first message to its last, and every invitation must arrive exactly once. Writes its section of
  * bench/RESULTS.md.
  */
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SMTPServer } from 'smtp-server';
 import { parseCount } from './lib/args.js';
 import { upload, type ImportView } from './lib/api.js';
 import { writeBenchFiles } from './lib/csv.js';
@@ -18,6 +16,7 @@ import { int, machineLines, markers, s, table, writeSection } from './lib/markdo
 import { pollImport } from './lib/run.js';
 import { deleteKeys, root, runCli, SERVICE_NODE_OPTIONS } from './lib/service.js';
 import { readyStack, startStack, stopStack } from './lib/stack.js';
+import { startSmtp } from '../test/support/smtp.js';
 
 const log = (line: string) => void process.stderr.write(`${line}\n`);
 
@@ -73,41 +72,6 @@ function parse(argv: string[]): Args {
   };
 }
 
-/** An SMTP server that keeps the arrival time of each message and acknowledges it after `delayMs`. */
-async function startSink(delayMs: number) {
-  const arrivals: number[] = [];
-  const perMessageId = new Map<string, number>();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    closeTimeout: 500,
-    onData(stream, _session, callback) {
-      let head = '';
-      stream.on('data', (chunk: Buffer) => {
-        if (head.length < 4096) head += chunk.toString('utf8');
-      });
-      stream.on('end', () => {
-        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? '';
-        setTimeout(() => {
-          arrivals.push(performance.now());
-          perMessageId.set(id, (perMessageId.get(id) ?? 0) + 1);
-          callback();
-        }, delayMs);
-      });
-    },
-  });
-  server.on('error', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    arrivals,
-    perMessageId,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 interface Result {
   delayMs: number;
   connections: number;
@@ -135,7 +99,7 @@ async function main(): Promise<number> {
         const dbName = h.own(`lp_bench_${h.suffix}_${run}`);
         const databaseUrl = h.urlOf(dbName);
         await runCli(['migrate'], { DATABASE_URL: databaseUrl });
-        const sink = await startSink(delayMs);
+        const sink = await startSmtp({ dataDelayMs: delayMs, keepRaw: false });
         const ctx = {
           databaseUrl,
           redisUrl: h.redisUrl,
@@ -173,25 +137,25 @@ async function main(): Promise<number> {
           if (view.counts.invited !== opts.messages)
             throw new Error(`the import queued ${view.counts.invited} invitations, not ${opts.messages}`);
           let lastLog = performance.now();
-          while (sink.arrivals.length < opts.messages) {
+          while (sink.received.length < opts.messages) {
             if (performance.now() - t0 > opts.timeoutS * 1000) throw new Error('timed out');
             if (performance.now() - lastLog > 10_000) {
               lastLog = performance.now();
-              log(`  ${sink.arrivals.length} of ${opts.messages} received`);
+              log(`  ${sink.received.length} of ${opts.messages} received`);
             }
             await sleep(50);
           }
           await sleep(500); // a duplicate would arrive now
-          const first = sink.arrivals[0]!;
-          const last = sink.arrivals[sink.arrivals.length - 1]!;
+          const first = sink.received[0]!.at;
+          const last = sink.received[sink.received.length - 1]!.at;
           result.seconds = (last - first) / 1000;
-          result.perSecond = (sink.arrivals.length - 1) / result.seconds;
+          result.perSecond = (sink.received.length - 1) / result.seconds;
         } catch (error) {
           result.note = error instanceof Error ? error.message : String(error);
           log(`  failed: ${result.note}`);
         } finally {
-          result.received = sink.arrivals.length;
-          result.distinct = sink.perMessageId.size;
+          result.received = sink.received.length;
+          result.distinct = new Set(sink.received.map((m) => m.messageId)).size;
           if (result.received !== result.distinct)
             result.note ||= `${result.received - result.distinct} messages arrived twice`;
           await stopStack(ctx, stack);

@@ -9,6 +9,8 @@ export interface Received {
   raw: string;
   /** The server never acknowledged it (see stallOn). */
   stalled: boolean;
+  /** `performance.now()` when its DATA had arrived whole. */
+  at: number;
 }
 
 export interface SmtpOptions {
@@ -84,6 +86,7 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
           ...parseMessage(raw),
           raw: options.keepRaw === false ? '' : raw,
           stalled: stall,
+          at: performance.now(),
         });
         if (stall) {
           onStalled(); // and never answer: the message stays in flight
