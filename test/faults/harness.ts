@@ -18,9 +18,10 @@ import { freePort, startPrivateRedis, type PrivateRedis } from './redis.js';
  */
 export const FAULT_ROWS = Number(process.env.FAULT_ROWS ?? 5_000);
 /**
- * Long enough for a full-size import with e-mails on a slow machine; only a hang reaches it. The drain
- * sends one message at a time: 94–300 a second on the loaded two-core machine, so 20 ms a row (50 a
- * second) leaves room; 10 ms a row timed out a full-size run at 100 a second.
+ * Long enough for a full-size import with e-mails on a slow machine; only a hang reaches it. Sending one
+ * message at a time the drain managed 94–300 a second on the loaded two-core machine (it now keeps
+ * SMTP_MAX_CONNECTIONS in flight, which is faster), so 20 ms a row (50 a second) leaves room; 10 ms a
+ * row timed out a full-size run at 100 a second.
  */
 export const HANG_MS = Number(process.env.FAULT_HANG_MS ?? Math.max(240_000, FAULT_ROWS * 20));
 /** About 20 batches per import, so faults land at many points; the default 1000 at full size. */
