@@ -20,6 +20,7 @@ const logger = pino({ level: 'silent' });
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const BULK_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
+const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -178,8 +179,9 @@ describe('POST /scim/v2/Bulk', () => {
   });
 
   it('answers 400 for an invalid user in its operation, as POST /Users does', async () => {
-    const single = await scim('POST', '/Users', { schemas: [CORE], userName: 'no-email' });
-    const res = await bulk([post('bad', { schemas: [CORE], userName: 'no-email' }), post('good', user())]);
+    const bad = { schemas: [CORE], userName: 'no-email', emails: [{ value: 'not an address' }] };
+    const single = await scim('POST', '/Users', bad);
+    const res = await bulk([post('bad', bad), post('good', user())]);
     expect(res.body.Operations[0]).toMatchObject({ status: String(single.status), response: single.body });
     expect(res.body.Operations[1].status).toBe('201');
   });
@@ -294,7 +296,7 @@ describe('POST /scim/v2/Bulk', () => {
           Operations: [{ op: 'remove', path: 'members', value: [{ value: 'bulkId:b' }] }],
         },
       },
-      { method: 'POST', path: '/Groups', bulkId: 'dup', data: { displayName: 'ADMIN' } },
+      { method: 'POST', path: '/Groups', bulkId: 'dup', data: { schemas: [GROUP], displayName: 'ADMIN' } },
     ]);
     expect(res.status).toBe(200);
     const [group, ua, ub, patched, dup] = res.body.Operations;
@@ -312,7 +314,7 @@ describe('POST /scim/v2/Bulk', () => {
   });
 
   it('deletes a group in a Bulk and refuses the default role’s group in its operation only', async () => {
-    const created = await scim('POST', '/Groups', { displayName: 'Short Lived' });
+    const created = await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Short Lived' });
     const roles = await call(ctx.app, 'GET', '/v1/roles', { token: ws.token });
     const admin = roles.body.data.find((r: { name: string }) => r.name === 'Admin').id;
     const res = await bulk([

@@ -100,7 +100,7 @@ async function run(filter: string): Promise<string[]> {
     .where(userFilterSql(parseUserFilter(filter), { alias: 'u' }))
     .orderBy('u.email')
     .execute();
-  return rows.map((r) => r.email);
+  return rows.map((r) => r.email ?? '');
 }
 
 function rejects(filter: string, detail: RegExp): void {

@@ -16,6 +16,7 @@ export interface WorkspaceSettingsTable {
   default_role_id: string;
   invitation_ttl_hours: Generated<number>;
   scim_send_invites: Generated<boolean>;
+  scim_creates_locations: Generated<boolean>;
   sync_threshold_percent: Generated<number>;
   sync_threshold_min: Generated<number>;
   updated_at: Timestamp;
@@ -51,8 +52,9 @@ export interface UserTable {
   id: Generated<string>;
   user_name: string;
   user_name_key: string;
-  email: string;
-  email_key: string;
+  /** Null only for a user created over SCIM with neither an e-mail userName nor `emails`. */
+  email: string | null;
+  email_key: string | null;
   given_name: string | null;
   family_name: string | null;
   display_name: string | null;

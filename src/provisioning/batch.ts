@@ -1,8 +1,18 @@
 import type { DbOrTx } from '../db/index.js';
 import { newId } from '../lib/ids.js';
+import { clean } from '../lib/text.js';
+
+const MAX_LOCATION_NAME = 200;
 import { recomputeEffectiveRoles, removeFromAllGroups } from './groups.repository.js';
 import { invitationToken, tokenHash } from './invitation-tokens.js';
-import { engineSettings, locationsByKeys, rolesByKeys, someNames, type Named } from './lookup.repository.js';
+import {
+  engineSettings,
+  insertMissingLocations,
+  locationsByKeys,
+  rolesByKeys,
+  someNames,
+  type Named,
+} from './lookup.repository.js';
 import { Claims, decide, type Decision, type PlanContext } from './plan.js';
 import { isProblem, resolveItem, type Resolved } from './resolve.js';
 import type { ProvisionItem, ProvisionOptions, ProvisionResult } from './types.js';
@@ -15,6 +25,52 @@ const unique = <T>(values: (T | null | undefined)[]): T[] => [
 
 function existingNames(names: string[], what: string): string {
   return names.length > 0 ? `existing ${what}: ${names.join(', ')}` : `this workspace has no ${what} yet`;
+}
+
+/**
+ * The locations items name that the workspace lacks, created with one audit event each (an identity
+ * provider is the directory's source of truth, and a location carries no rights). A name another
+ * transaction creates meanwhile is read back instead.
+ */
+async function createMissingLocations(
+  db: DbOrTx,
+  workspaceId: string,
+  resolved: Resolved[],
+  known: Map<string, Named>,
+  opts: ProvisionOptions,
+): Promise<Named[]> {
+  const wanted = new Map<string, string>();
+  for (const r of resolved) {
+    const name = r.item.location ? clean(r.item.location) : '';
+    // Longer names are left to fail as unknown_location, as a REST create of them would fail.
+    const fits = name !== '' && name.length <= MAX_LOCATION_NAME;
+    if (r.locationKey && fits && !known.has(r.locationKey) && !wanted.has(r.locationKey))
+      wanted.set(r.locationKey, name);
+  }
+  if (wanted.size === 0) return [];
+  const keys = [...wanted.keys()].sort();
+  const created = await insertMissingLocations(
+    db,
+    workspaceId,
+    keys.map((key) => ({ id: newId(), name: wanted.get(key)!, name_key: key })),
+  );
+  await users.insertAuditEvents(
+    db,
+    workspaceId,
+    opts.actor,
+    opts.source,
+    created.map((l) => ({
+      id: newId(),
+      action: 'location.created',
+      user_id: null,
+      target_type: 'location',
+      target_id: l.id,
+      changes: { name: { from: null, to: l.name } },
+      details: opts.operation ? { operation: opts.operation } : null,
+    })),
+  );
+  const raced = keys.filter((k) => !created.some((c) => c.name_key === k));
+  return [...created, ...(await locationsByKeys(db, workspaceId, raced))];
 }
 
 /** Loads what decisions need, for the whole batch, in a handful of queries. */
@@ -43,6 +99,10 @@ async function loadContext(
   ]);
   const roleMap = byKey<Named>(roles);
   const locationMap = byKey(locations);
+  if (opts.createLocations && !opts.dryRun) {
+    for (const created of await createMissingLocations(db, workspaceId, resolved, locationMap, opts))
+      locationMap.set(created.name_key, created);
+  }
   const [roleNames, locationNames] = await Promise.all([
     resolved.some((r) => r.roleKey && !roleMap.has(r.roleKey)) ? someNames(db, workspaceId, 'roles') : [],
     resolved.some((r) => r.locationKey && !locationMap.has(r.locationKey))
@@ -52,7 +112,7 @@ async function loadContext(
   return {
     opts,
     byId: new Map(existing.map((u) => [u.id, u])),
-    byEmail: new Map(existing.map((u) => [u.email_key, u])),
+    byEmail: new Map(existing.filter((u) => u.email_key).map((u) => [u.email_key!, u])),
     byUserName: new Map(existing.map((u) => [u.user_name_key, u])),
     byExternalId: new Map(existing.filter((u) => u.external_id).map((u) => [u.external_id!, u])),
     roles: roleMap,
@@ -115,7 +175,9 @@ export async function runBatch(
 
   const creates = decisions
     .filter((d) => d.kind === 'create')
-    .sort((a, b) => cmp(a.next!.email_key, b.next!.email_key));
+    .sort((a, b) =>
+      cmp(a.next!.email_key ?? a.next!.user_name_key, b.next!.email_key ?? b.next!.user_name_key),
+    );
   const updates = decisions.filter((d) => d.kind === 'update').sort((a, b) => cmp(a.next!.id, b.next!.id));
   const deletes = decisions
     .filter((d) => d.kind === 'delete')

@@ -59,3 +59,18 @@ export function engineSettings(db: DbOrTx, workspaceId: string): Promise<EngineS
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirst();
 }
+
+/** Creates the locations not there yet (a concurrent creator wins quietly); returns those it created. */
+export function insertMissingLocations(
+  db: DbOrTx,
+  workspaceId: string,
+  rows: { id: string; name: string; name_key: string }[],
+): Promise<Named[]> {
+  if (rows.length === 0) return Promise.resolve([]);
+  return db
+    .insertInto('locations')
+    .values(rows.map((r) => ({ workspace_id: workspaceId, ...r })))
+    .onConflict((oc) => oc.columns(['workspace_id', 'name_key']).doNothing())
+    .returning(['id', 'name', 'name_key'])
+    .execute();
+}

@@ -115,6 +115,15 @@ function lookupLocation(ctx: PlanContext, r: Resolved): { id?: string | null; er
   return { id: location.id };
 }
 
+const noEmailToInvite = (key: string, userId?: string): Decision =>
+  fail(
+    key,
+    'missing_email',
+    'This workspace sends invitations to users created over SCIM, and an invitation needs an e-mail: send emails, or a userName that is an e-mail address.',
+    'email',
+    userId,
+  );
+
 /** Uniqueness of e-mail, userName and externalId against other users and earlier items of the batch. */
 function uniqueness(
   ctx: PlanContext,
@@ -125,7 +134,8 @@ function uniqueness(
 ): Decision | undefined {
   const key = r.item.key;
   const other = (u: ExistingUser | undefined) => u !== undefined && u.id !== selfId;
-  if (other(ctx.byEmail.get(next.email_key)) || other(ctx.byUserName.get(next.email_key))) {
+  const emailKey = next.email_key ?? '';
+  if (other(ctx.byEmail.get(emailKey)) || other(ctx.byUserName.get(emailKey))) {
     return fail(key, 'email_taken', `Another user already has the e-mail '${next.email}'.`, 'email');
   }
   if (other(ctx.byUserName.get(next.user_name_key)) || other(ctx.byEmail.get(next.user_name_key))) {
@@ -170,7 +180,7 @@ function decideCreate(ctx: PlanContext, claims: Claims, r: Resolved): Decision {
   if (item.userId || (item.op ?? 'upsert') !== 'upsert') {
     return fail(item.key, 'not_found', `No user with id '${item.userId ?? ''}' in this workspace.`);
   }
-  if (!r.email || !r.emailKey)
+  if ((!r.email || !r.emailKey) && !opts.emailOptional)
     return fail(item.key, 'missing_email', 'email is required to create a user.', 'email');
   if (!r.displayName && !r.givenName && !r.familyName) {
     return fail(item.key, 'missing_name', 'A name is required: name, or givenName and familyName.', 'name');
@@ -184,10 +194,10 @@ function decideCreate(ctx: PlanContext, claims: Claims, r: Resolved): Decision {
   const roleId = role.id ?? ctx.defaultRoleId;
   const next: UserState = {
     id: newId(),
-    user_name: r.userName ?? r.email,
-    user_name_key: r.userNameKey ?? r.emailKey,
-    email: r.email,
-    email_key: r.emailKey,
+    user_name: (r.userName ?? r.email)!,
+    user_name_key: (r.userNameKey ?? r.emailKey)!,
+    email: r.email ?? null,
+    email_key: r.emailKey ?? null,
     given_name: r.givenName ?? null,
     family_name: r.familyName ?? null,
     display_name: r.displayName ?? null,
@@ -205,6 +215,7 @@ function decideCreate(ctx: PlanContext, claims: Claims, r: Resolved): Decision {
   const conflict = uniqueness(ctx, claims, r, next, undefined);
   if (conflict) return conflict;
   const invite = status === 'invited' && opts.sendInvites;
+  if (invite && !next.email) return noEmailToInvite(item.key);
   return {
     kind: 'create',
     next,
@@ -327,6 +338,7 @@ function decideExisting(ctx: PlanContext, claims: Claims, r: Resolved, existing:
     next.status = existing.activated_at ? 'active' : 'invited';
     invite = next.status === 'invited' && opts.sendInvites;
     revoke = invite;
+    if (invite && !next.email) return noEmailToInvite(item.key, existing.id);
   }
   const conflict = uniqueness(ctx, claims, r, next, existing.id);
   if (conflict) return { ...conflict, result: { ...conflict.result, userId: existing.id } };
@@ -361,7 +373,7 @@ export function decide(ctx: PlanContext, claims: Claims, r: Resolved): Decision 
       : undefined;
   if (!existing && item.userId)
     return fail(item.key, 'not_found', `No user with id '${item.userId}' in this workspace.`);
-  if (!existing && !r.emailKey && (item.op ?? 'upsert') === 'upsert') {
+  if (!existing && !r.emailKey && (item.op ?? 'upsert') === 'upsert' && !ctx.opts.emailOptional) {
     return fail(item.key, 'missing_email', 'email is required.', 'email');
   }
   return existing ? decideExisting(ctx, claims, r, existing) : decideCreate(ctx, claims, r);

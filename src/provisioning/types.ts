@@ -61,6 +61,13 @@ export interface ProvisionOptions {
   activateUninvited?: boolean;
   /** The request that asked for the write (`PATCH /scim/v2/Users/:id`), kept in the audit events. */
   operation?: string;
+  /**
+   * A user may be created without an e-mail (SCIM: only userName is required). Such a user can never be
+   * invited: when an invitation would be sent, the item fails with `missing_email`.
+   */
+  emailOptional?: boolean;
+  /** A location the workspace lacks is created (audited) instead of failing with `unknown_location`. */
+  createLocations?: boolean;
   /** Write one audit event per changed user (REST, SCIM). A CSV import writes its own single event. */
   audit?: boolean;
 }

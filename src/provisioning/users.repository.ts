@@ -7,8 +7,8 @@ export interface UserState {
   id: string;
   user_name: string;
   user_name_key: string;
-  email: string;
-  email_key: string;
+  email: string | null;
+  email_key: string | null;
   given_name: string | null;
   family_name: string | null;
   display_name: string | null;

@@ -14,7 +14,7 @@ import {
   type BulkRunContext,
 } from './bulk.types.js';
 import { prepareUserEntries, unexpected, userOutcome, type Entry } from './bulk.users.js';
-import { scimSendsInvites } from './users.repository.js';
+import { scimWriteSettings, type ScimWriteSettings } from './users.repository.js';
 import { scimWriteOptions } from './users.service.js';
 
 export interface BulkRunDeps {
@@ -55,7 +55,7 @@ class BulkRun {
     private readonly deps: BulkRunDeps,
     private readonly workspaceId: string,
     private readonly ctx: BulkRunContext,
-    private readonly sendInvites: boolean,
+    private readonly settings: ScimWriteSettings,
     private readonly ops: BulkOperation[],
     stored: Record<string, BulkOpResult>,
     private readonly limit: number | undefined,
@@ -226,7 +226,7 @@ class BulkRun {
           this.deps.db,
           this.workspaceId,
           engine.map((e) => e.item!),
-          scimWriteOptions(this.ctx.actor, this.sendInvites, mode, this.ctx.source),
+          scimWriteOptions(this.ctx.actor, this.settings, mode, this.ctx.source),
           this.deps.log,
           inTransaction,
         );
@@ -278,12 +278,12 @@ export async function runBulkRequest(
   const row = await repo.startBulkRequest(deps.db, workspaceId, requestId);
   if (!row) return { ran: false, invited: 0, batches: 0, errors: 0 };
   const ctx: BulkRunContext = { requestId, actor: row.actor, source: 'scim' };
-  const sendInvites = await scimSendsInvites(deps.db, workspaceId);
+  const settings = await scimWriteSettings(deps.db, workspaceId);
   const run = new BulkRun(
     deps,
     workspaceId,
     ctx,
-    sendInvites,
+    settings,
     row.operations,
     row.results,
     row.fail_on_errors ?? undefined,

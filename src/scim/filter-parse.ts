@@ -118,8 +118,12 @@ const ISO_DATE_TIME =
 /** True when the fields name a real instant (no 30 February, no 25 o'clock, offsets up to 15:59). */
 function realDate(m: RegExpExecArray): boolean {
   const [y, mo, d, h, mi, s, , , oh, om] = m.slice(1).map((x) => Number(x ?? 0));
-  const date = new Date(Date.UTC(y ?? 0, (mo ?? 0) - 1, d, h, mi, s));
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999 (Entra's full sync sends 0001).
+  const date = new Date(0);
+  date.setUTCFullYear(y ?? 0, (mo ?? 0) - 1, d);
+  date.setUTCHours(h ?? 0, mi, s);
   return (
+    (y ?? 0) >= 1 &&
     date.getUTCFullYear() === y &&
     date.getUTCMonth() === (mo ?? 0) - 1 &&
     date.getUTCDate() === d &&

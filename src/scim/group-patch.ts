@@ -1,5 +1,6 @@
 import { ScimError } from '../lib/errors.js';
 import type { GroupWrite } from '../provisioning/groups.js';
+import { checkSchemas } from './mapper.js';
 import { CORE_GROUP, PATCH_OP } from './schemas.js';
 
 /*
@@ -237,6 +238,7 @@ export function groupPatch(body: unknown, current: Current): GroupWrite {
 /** A Group body (POST, or PUT: a replace, so members not sent are none). */
 export function groupBody(body: unknown): { name: string; externalId: string | null; members: string[] } {
   if (!isObject(body)) throw invalid('invalidSyntax', 'The body must be a JSON object (a SCIM Group).');
+  checkSchemas(body, CORE_GROUP, 'Group');
   const name = member(body, 'displayName');
   if (typeof name !== 'string' || !name.trim()) throw invalid('invalidValue', 'displayName is required.');
   const externalId = member(body, 'externalId');

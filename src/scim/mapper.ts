@@ -6,7 +6,7 @@ import { CORE_USER, ENTERPRISE_USER, LOOPIT_USER } from './urns.js';
 export interface ScimUserRow {
   id: string;
   user_name: string;
-  email: string;
+  email: string | null;
   given_name: string | null;
   family_name: string | null;
   display_name: string | null;
@@ -25,8 +25,11 @@ export interface ScimUserRow {
 
 export type ScimUserJson = Record<string, unknown>;
 
-/** Name parts without a column of their own, kept in `attributes` under this key. */
-const NAME_PARTS = ['middleName', 'honorificPrefix', 'honorificSuffix'] as const;
+/**
+ * Name parts without a column of their own, kept in `attributes` under this key. `formatted` is kept as
+ * sent, apart from displayName, so that what an identity provider reads back is what it wrote.
+ */
+const NAME_PARTS = ['formatted', 'middleName', 'honorificPrefix', 'honorificSuffix'] as const;
 const NAME_KEY = 'name';
 
 /** Core attributes kept as given in the `attributes` column (the others have columns of their own). */
@@ -45,11 +48,15 @@ const STORED = [
 export const userLocation = (publicUrl: string, id: string): string => `${publicUrl}/scim/v2/Users/${id}`;
 
 export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
-  const formatted = row.display_name ?? ([row.given_name, row.family_name].filter(Boolean).join(' ') || null);
+  const joined = [row.given_name, row.family_name].filter(Boolean).join(' ') || null;
+  const storedName = isObject(row.attributes[NAME_KEY]) ? row.attributes[NAME_KEY] : {};
+  const displayName = row.display_name ?? joined;
   const emails =
     Array.isArray(row.emails) && row.emails.length > 0
       ? row.emails
-      : [{ value: row.email, type: 'work', primary: true }];
+      : row.email
+        ? [{ value: row.email, type: 'work', primary: true }]
+        : [];
   const enterprise = row.attributes[ENTERPRISE_USER];
   const resource: ScimUserJson = {
     schemas: [CORE_USER, ...(enterprise ? [ENTERPRISE_USER] : []), LOOPIT_USER],
@@ -59,11 +66,10 @@ export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
     name: {
       ...(row.given_name ? { givenName: row.given_name } : {}),
       ...(row.family_name ? { familyName: row.family_name } : {}),
-      ...(isObject(row.attributes[NAME_KEY]) ? row.attributes[NAME_KEY] : {}),
-      ...(formatted ? { formatted } : {}),
+      ...storedName,
     },
-    ...(formatted ? { displayName: row.display_name ?? formatted } : {}),
-    emails,
+    ...(displayName ? { displayName } : {}),
+    ...(emails.length > 0 ? { emails } : {}),
     active: row.status !== 'deactivated',
     groups: (row.groups ?? []).map((g) => ({
       value: g.value,
@@ -71,6 +77,7 @@ export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
       display: g.display,
       type: 'direct',
     })),
+    roles: [{ value: row.role_name, primary: true }],
   };
   for (const key of STORED) if (row.attributes[key] !== undefined) resource[key] = row.attributes[key];
   if (enterprise) resource[ENTERPRISE_USER] = enterprise;
@@ -125,10 +132,29 @@ function cleanEmails(value: unknown): TypedEmail[] | undefined {
   });
 }
 
+/** The value of the role a `roles` list names: its primary element, else its first. */
+export function primaryRole(roles: unknown): string | undefined {
+  if (roles === undefined || roles === null) return undefined;
+  if (!Array.isArray(roles)) throw invalid('roles must be an array.');
+  const elements = roles.filter(isObject);
+  const chosen = elements.find((r) => parseBoolean(get(r, 'primary'), 'roles.primary')) ?? elements[0];
+  return chosen ? optionalString(get(chosen, 'value'), 'roles.value') : undefined;
+}
+
+/** `schemas` must name the resource's core schema (RFC 7643 §3): a Group body sent to /Users is refused. */
+export function checkSchemas(body: Record<string, unknown>, urn: string, resource: string): void {
+  const schemas = get(body, 'schemas');
+  const named =
+    Array.isArray(schemas) &&
+    schemas.some((s) => typeof s === 'string' && s.toLowerCase() === urn.toLowerCase());
+  if (!named) throw invalid(`schemas must contain "${urn}" (the ${resource} schema).`);
+}
+
 /** The fields of a SCIM User body (POST, PUT, or a resource after PATCH) as an engine item. */
 export function fromScimUser(body: unknown, key: string): ProvisionItem {
   if (!isObject(body))
     throw new ScimError(400, 'invalidSyntax', 'The body must be a JSON object (a SCIM User).');
+  checkSchemas(body, CORE_USER, 'User');
   const userName = optionalString(get(body, 'userName'), 'userName');
   if (!userName?.trim()) throw invalid('userName is required.');
   const emails = cleanEmails(get(body, 'emails'));
@@ -136,24 +162,20 @@ export function fromScimUser(body: unknown, key: string): ProvisionItem {
     emails?.find((e) => e.primary)?.value ??
     emails?.[0]?.value ??
     (userName.includes('@') ? userName : undefined);
-  if (!primaryEmail)
-    throw invalid('An e-mail is required: send emails, or a userName that is an e-mail address.');
   const name = get(body, 'name');
   if (name !== undefined && name !== null && !isObject(name)) throw invalid('name must be an object.');
   const nameObj = isObject(name) ? name : {};
+  const givenName = optionalString(get(nameObj, 'givenName'), 'name.givenName');
+  const familyName = optionalString(get(nameObj, 'familyName'), 'name.familyName');
+  const formatted = optionalString(get(nameObj, 'formatted'), 'name.formatted');
+  // A user without any name is shown by its name in the formatted form, else by its userName.
+  const unnamed = !givenName?.trim() && !familyName?.trim();
   const displayName =
     optionalString(get(body, 'displayName'), 'displayName') ??
-    optionalString(get(nameObj, 'formatted'), 'name.formatted');
+    (unnamed ? (formatted?.trim() ? formatted : userName) : undefined);
   const loopit = get(body, LOOPIT_USER);
   const ext = isObject(loopit) ? loopit : {};
-  const roles = get(body, 'roles');
-  const coreRole = Array.isArray(roles)
-    ? ((roles.find((r) => isObject(r) && parseBoolean(get(r, 'primary'), 'roles.primary')) ??
-        roles[0]) as unknown)
-    : undefined;
-  const role =
-    optionalString(get(ext, 'role'), `${LOOPIT_USER}:role`) ??
-    (isObject(coreRole) ? optionalString(get(coreRole, 'value'), 'roles.value') : undefined);
+  const role = optionalString(get(ext, 'role'), `${LOOPIT_USER}:role`) ?? primaryRole(get(body, 'roles'));
   const location = optionalString(get(ext, 'location'), `${LOOPIT_USER}:location`);
   const attributes: Record<string, unknown> = {};
   for (const k of STORED) {
@@ -172,12 +194,13 @@ export function fromScimUser(body: unknown, key: string): ProvisionItem {
   return {
     key,
     userName,
-    email: primaryEmail,
-    givenName: optionalString(get(nameObj, 'givenName'), 'name.givenName') ?? null,
-    familyName: optionalString(get(nameObj, 'familyName'), 'name.familyName') ?? null,
+    ...(primaryEmail !== undefined ? { email: primaryEmail } : {}),
+    givenName: givenName ?? null,
+    familyName: familyName ?? null,
     displayName: displayName ?? null,
     externalId: optionalString(get(body, 'externalId'), 'externalId') ?? null,
-    emails: emails ?? [],
+    // Stored as the resource shows it, so that a PUT of what was read back changes nothing.
+    emails: emails ?? (primaryEmail ? [{ value: primaryEmail, type: 'work', primary: true }] : []),
     attributes,
     ...(role !== undefined ? { role } : {}),
     ...(location !== undefined ? { location } : {}),

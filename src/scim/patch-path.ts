@@ -242,7 +242,7 @@ function parseFilter(source: string, owner: AttrDef, text: string): Filter {
     else if (operand?.kind === 'word') value = KEYWORDS.get(operand.text.toLowerCase());
     if (value === undefined) throw invalidPath('a filter value is quoted, true, false, null or a number');
     at += 3;
-    return { kind: 'compare', attr, op: op as CompareOp, value };
+    return { kind: 'compare', attr, op: op as CompareOp, value: literalFor(attr, value) };
   };
   const filter = or();
   if (at !== tokens.length) throw bad();
@@ -251,6 +251,13 @@ function parseFilter(source: string, owner: AttrDef, text: string): Filter {
 
 // Every filterable sub-attribute here (type, value, display, primary, address parts) is caseExact: false.
 const fold = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : (v ?? null));
+
+/** Entra ID compares booleans with "True" / "False": on a boolean sub-attribute they are the booleans. */
+export function literalFor(attr: AttrDef, value: Literal): Literal {
+  if (attr.type === 'boolean' && typeof value === 'string' && /^(true|false)$/i.test(value))
+    return value.toLowerCase() === 'true';
+  return value;
+}
 
 function compare(op: CompareOp, actual: unknown, expected: Literal): boolean {
   const [a, e] = [fold(actual), fold(expected)];

@@ -46,13 +46,22 @@ export async function listScimUsers(
   return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
 }
 
-export async function scimSendsInvites(db: DbOrTx, workspaceId: string): Promise<boolean> {
+/** The workspace settings every SCIM write reads. */
+export interface ScimWriteSettings {
+  sendInvites: boolean;
+  createsLocations: boolean;
+}
+
+export async function scimWriteSettings(db: DbOrTx, workspaceId: string): Promise<ScimWriteSettings> {
   const row = await db
     .selectFrom('workspace_settings')
-    .select('scim_send_invites')
+    .select(['scim_send_invites', 'scim_creates_locations'])
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirst();
-  return row?.scim_send_invites ?? false;
+  return {
+    sendInvites: row?.scim_send_invites ?? false,
+    createsLocations: row?.scim_creates_locations ?? true,
+  };
 }
 
 /** Live users of the workspace among `ids`, in one query. */

@@ -72,11 +72,20 @@ function raise(result: ProvisionResult | undefined, id?: string): never {
 /** Engine options of every SCIM write. */
 export function scimWriteOptions(
   actor: string,
-  sendInvites: boolean,
+  settings: repo.ScimWriteSettings,
   mode: 'create' | 'upsert',
   source = 'scim',
 ): ProvisionOptions {
-  return { mode, dryRun: false, sendInvites, activateUninvited: true, source, actor };
+  return {
+    mode,
+    dryRun: false,
+    sendInvites: settings.sendInvites,
+    activateUninvited: true,
+    emailOptional: true,
+    createLocations: settings.createsLocations,
+    source,
+    actor,
+  };
 }
 
 async function write(
@@ -85,9 +94,9 @@ async function write(
   item: ProvisionItem,
   mode: 'create' | 'upsert',
 ): Promise<ProvisionResult> {
-  const sendInvites = await repo.scimSendsInvites(db, caller.workspaceId);
+  const settings = await repo.scimWriteSettings(db, caller.workspaceId);
   const [result] = await provision(db, caller.workspaceId, [item], {
-    ...scimWriteOptions(caller.actor, sendInvites, mode),
+    ...scimWriteOptions(caller.actor, settings, mode),
     ...(caller.operation ? { operation: caller.operation } : {}),
   });
   return result!;
@@ -167,7 +176,14 @@ export function replaceItem(body: unknown, id: string, key = 'scim'): ProvisionI
   return item;
 }
 
-/** PATCH: applied to the current resource (atomically), then written as a replace. */
+const PATCH_ATTEMPTS = 20;
+
+/**
+ * PATCH: applied to the current resource, then written as a replace that holds only if the user is
+ * still at the version it was applied to. Without If-Match, a concurrent write in between makes it read
+ * and apply again, so concurrent PATCHes of one user never lose each other's changes; with If-Match, a
+ * version that moved is 412 as the client asked.
+ */
 export async function patchScimUser(
   db: Db,
   caller: ScimCaller,
@@ -175,21 +191,62 @@ export async function patchScimUser(
   body: unknown,
   ifMatch?: string,
 ): Promise<ScimUserJson> {
-  const current = await getScimUser(db, caller, id);
-  return writeReplace(db, caller, id, patchItem(current, body, id), ifMatch);
+  const asked = versionOf(ifMatch);
+  for (let attempt = 1; ; attempt += 1) {
+    const current = await getScimUser(db, caller, id);
+    const seen = Number(/\d+/.exec((current.meta as { version: string }).version)?.[0]);
+    const item = { ...patchItem(current, body, id), expectedVersion: asked ?? seen };
+    const result = await write(db, caller, item, 'upsert');
+    const raced = result.errorCode === 'precondition_failed' && asked === undefined;
+    if (!raced) {
+      if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
+      return getScimUser(db, caller, id);
+    }
+    if (attempt >= PATCH_ATTEMPTS) {
+      throw new ScimError(409, undefined, `User ${id} kept changing during the PATCH; send it again.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+  }
 }
 
 /** The engine item of a PATCH: applied to the current resource (atomically), written as a replace. */
 export function patchItem(current: ScimUserJson, body: unknown, id: string, key = 'scim'): ProvisionItem {
   const next = applyPatch(current, body);
   const item: ProvisionItem = { ...fromScimUser(next, key), userId: id, op: 'replace' };
-  // The resource shows the effective role; only a change made by this PATCH is a request to change it.
+  // The resource shows the effective role, in the extension and in `roles`; only a change made by this
+  // PATCH is a request to change it, and the extension wins when both changed.
   const before = (current[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
   const after = (next[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
-  if (after.role === before.role) delete item.role;
+  const fromRoles = roleChange(current.roles, next.roles);
+  if (after.role !== before.role) item.role = after.role ?? null;
+  else if (fromRoles !== undefined) item.role = fromRoles;
+  else delete item.role;
   // A replace clears what it is not given, so an untouched location is sent as it is.
   item.location = after.location ?? null;
   return item;
+}
+
+const roleValue = (element: unknown): string | undefined => {
+  const value = (element as { value?: unknown } | null)?.value;
+  return typeof value === 'string' ? value : undefined;
+};
+
+/**
+ * The role a PATCH of `roles` asks for: undefined when `roles` did not change. A user has one role, so
+ * the element this PATCH added or marked primary wins (the primary one, else the last); removing every
+ * role gives the workspace's default role (null).
+ */
+function roleChange(beforeRaw: unknown, afterRaw: unknown): string | null | undefined {
+  const before = Array.isArray(beforeRaw) ? beforeRaw : [];
+  const after = Array.isArray(afterRaw) ? afterRaw : [];
+  if (JSON.stringify(before) === JSON.stringify(after)) return undefined;
+  const seen = new Set(before.map((e) => JSON.stringify(e)));
+  const changed = after.filter((e) => !seen.has(JSON.stringify(e)) && roleValue(e) !== undefined);
+  const primary = (list: unknown[]) =>
+    list.find((e) => (e as { primary?: unknown }).primary === true) ?? list[list.length - 1];
+  if (changed.length > 0) return roleValue(primary(changed)) ?? null;
+  const kept = after.filter((e) => roleValue(e) !== undefined);
+  return kept.length > 0 ? (roleValue(primary(kept)) ?? null) : null;
 }
 
 export async function deleteScimUser(

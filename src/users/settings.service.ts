@@ -10,6 +10,7 @@ export interface Settings {
   defaultRole: { id: string; name: string };
   invitationTtlHours: number;
   scimSendInvites: boolean;
+  scimCreatesLocations: boolean;
   syncThresholdPercent: number;
   syncThresholdMin: number;
   updatedAt: string;
@@ -19,6 +20,7 @@ export interface SettingsPatch {
   defaultRole?: string;
   invitationTtlHours?: number;
   scimSendInvites?: boolean;
+  scimCreatesLocations?: boolean;
   syncThresholdPercent?: number;
   syncThresholdMin?: number;
 }
@@ -32,6 +34,7 @@ async function read(db: Db, workspaceId: string): Promise<Settings> {
     defaultRole: { id: role.id, name: role.name },
     invitationTtlHours: s.invitation_ttl_hours,
     scimSendInvites: s.scim_send_invites,
+    scimCreatesLocations: s.scim_creates_locations,
     syncThresholdPercent: s.sync_threshold_percent,
     syncThresholdMin: s.sync_threshold_min,
     updatedAt: s.updated_at.toISOString(),
@@ -62,6 +65,7 @@ export async function updateSettings(
   }
   if (patch.invitationTtlHours !== undefined) set.invitation_ttl_hours = patch.invitationTtlHours;
   if (patch.scimSendInvites !== undefined) set.scim_send_invites = patch.scimSendInvites;
+  if (patch.scimCreatesLocations !== undefined) set.scim_creates_locations = patch.scimCreatesLocations;
   if (patch.syncThresholdPercent !== undefined) set.sync_threshold_percent = patch.syncThresholdPercent;
   if (patch.syncThresholdMin !== undefined) set.sync_threshold_min = patch.syncThresholdMin;
   await db.transaction().execute(async (tx) => {

@@ -9,7 +9,7 @@ import * as repo from './users.repository.js';
 export interface User {
   id: string;
   userName: string;
-  email: string;
+  email: string | null;
   name: string;
   givenName: string | null;
   familyName: string | null;

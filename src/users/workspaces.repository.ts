@@ -20,6 +20,7 @@ export function findSettings(db: DbOrTx, workspaceId: string): Promise<Workspace
       'default_role_id',
       'invitation_ttl_hours',
       'scim_send_invites',
+      'scim_creates_locations',
       'sync_threshold_percent',
       'sync_threshold_min',
       'updated_at',
@@ -39,6 +40,7 @@ export async function updateSettingsRow(
     default_role_id: string;
     invitation_ttl_hours: number;
     scim_send_invites: boolean;
+    scim_creates_locations: boolean;
     sync_threshold_percent: number;
     sync_threshold_min: number;
   }>,

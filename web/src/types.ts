@@ -64,7 +64,7 @@ export type UserStatus = 'invited' | 'active' | 'deactivated';
 
 export interface User {
   id: string;
-  email: string;
+  email: string | null;
   name: string;
   givenName: string | null;
   familyName: string | null;
@@ -85,6 +85,7 @@ export interface Settings {
   defaultRole: Ref;
   invitationTtlHours: number;
   scimSendInvites: boolean;
+  scimCreatesLocations: boolean;
   syncThresholdPercent: number;
   syncThresholdMin: number;
   updatedAt: string;

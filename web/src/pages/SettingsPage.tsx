@@ -8,6 +8,7 @@ interface Form {
   defaultRole: string;
   invitationDays: string;
   scimSendInvites: boolean;
+  scimCreatesLocations: boolean;
   syncThresholdPercent: string;
   syncThresholdMin: string;
 }
@@ -16,6 +17,7 @@ const toForm = (s: Settings): Form => ({
   defaultRole: s.defaultRole.name,
   invitationDays: String(Math.round((s.invitationTtlHours / 24) * 100) / 100),
   scimSendInvites: s.scimSendInvites,
+  scimCreatesLocations: s.scimCreatesLocations,
   syncThresholdPercent: String(s.syncThresholdPercent),
   syncThresholdMin: String(s.syncThresholdMin),
 });
@@ -47,6 +49,7 @@ export function SettingsPage() {
         defaultRole: form.defaultRole,
         invitationTtlHours: Math.round(Number(form.invitationDays) * 24),
         scimSendInvites: form.scimSendInvites,
+        scimCreatesLocations: form.scimCreatesLocations,
         syncThresholdPercent: Number(form.syncThresholdPercent),
         syncThresholdMin: Number(form.syncThresholdMin),
       });
@@ -107,6 +110,22 @@ export function SettingsPage() {
         </div>
         <p id="s-scim-help" class="muted small">
           Usually off: people who sign in with single sign-on need no invitation.
+        </p>
+
+        <div class="field check">
+          <input
+            id="s-scim-locations"
+            type="checkbox"
+            checked={form.scimCreatesLocations}
+            onChange={set('scimCreatesLocations')}
+          />
+          <label for="s-scim-locations">
+            Add locations the identity provider sends that are missing here
+          </label>
+        </div>
+        <p id="s-scim-locations-help" class="muted small">
+          On: a new office in the identity provider appears here as a location. Off: people with a location
+          this workspace lacks are refused until you add it.
         </p>
 
         <fieldset aria-describedby="s-sync-help">

@@ -33,7 +33,7 @@ export function UserDialog({ user, roles, locations, onSaved, onClose }: Props) 
     user
       ? {
           name: user.name,
-          email: user.email,
+          email: user.email ?? '',
           role: user.role.name,
           location: user.location?.name ?? '',
           sendInvite: false,

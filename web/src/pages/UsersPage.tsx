@@ -143,7 +143,7 @@ export function UsersPage() {
                   <tr key={u.id}>
                     <td data-label="Name">
                       <strong>{u.name}</strong>
-                      <span class="sub">{u.email}</span>
+                      <span class="sub">{u.email ?? 'no e-mail'}</span>
                     </td>
                     <td data-label="Status">
                       <Badge status={u.status} />
