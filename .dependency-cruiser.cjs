@@ -50,14 +50,14 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^(src|workers)/',
-        // src/scim/filter.ts translates SCIM filters into SQL fragments that repositories execute.
+        // src/scim/filter/sql.ts and sort.ts translate SCIM filters into SQL fragments that repositories execute.
         pathNot: [
           '\\.repository\\.ts$',
           '^src/db/',
           '\\.service\\.ts$',
           '^src/provisioning/',
-          '^src/scim/filter\\.ts$',
-          '^src/scim/sort\\.ts$',
+          '^src/scim/filter/sql\\.ts$',
+          '^src/scim/filter/sort\\.ts$',
           '^test/',
         ],
       },

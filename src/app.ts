@@ -14,7 +14,7 @@ import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin, { sendError } from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
-import scimPlugin from './scim/plugin.js';
+import scimPlugin from './scim/routes/plugin.js';
 import textGuard from './plugins/text-guard.js';
 import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';

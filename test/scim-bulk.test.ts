@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { producerConnection } from '../src/queues/connection.js';
 import { Queues } from '../src/queues/producer.js';
-import { insertBulkRequest, recordBulkResults, startBulkRequest } from '../src/scim/bulk.repository.js';
-import { runBulkRequest } from '../src/scim/bulk.runner.js';
-import type { BulkOperation } from '../src/scim/bulk.types.js';
+import { insertBulkRequest, recordBulkResults, startBulkRequest } from '../src/scim/bulk/bulk.repository.js';
+import { runBulkRequest } from '../src/scim/bulk/runner.js';
+import type { BulkOperation } from '../src/scim/bulk/types.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { bulkSweepTask } from '../workers/sweep-tasks.js';
 import { call, testConfig, useTestContext } from './support/context.js';
@@ -412,7 +412,15 @@ describe('POST /scim/v2/Bulk refusals', () => {
   it('takes a body just under maxPayloadSize', async () => {
     const body = {
       schemas: [BULK_REQUEST],
-      Operations: [post('pad', user({ title: 'x'.repeat(1_900_000) }))],
+      // Strings are at most 65,536 characters (see /Schemas): the padding is 30 long phone numbers.
+      Operations: [
+        post(
+          'pad',
+          user({
+            phoneNumbers: Array.from({ length: 30 }, (_, i) => ({ value: `${i}${'x'.repeat(62_000)}` })),
+          }),
+        ),
+      ],
     };
     const res = await scim('POST', '/Bulk', body);
     expect(res.status).toBe(200);

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { createDb, type Db } from '../src/db/index.js';
-import discoveryRoutes from '../src/scim/discovery.routes.js';
+import discoveryRoutes from '../src/scim/routes/discovery.routes.js';
 import { testConfig, call } from './support/context.js';
 import { cloneTemplate, dropDatabase } from './support/databases.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
@@ -185,8 +185,13 @@ describe('GET /scim/v2/Schemas', () => {
       'honorificSuffix',
     ]);
     expect(attr('emails')).toMatchObject({ type: 'complex', multiValued: true });
-    expect(attr('emails').subAttributes.map((s: any) => s.name)).toEqual(['value', 'type', 'primary']);
-    expect(attr('emails').subAttributes[1].canonicalValues).toEqual(['work', 'home', 'other']);
+    expect(attr('emails').subAttributes.map((s: any) => s.name)).toEqual([
+      'value',
+      'display',
+      'type',
+      'primary',
+    ]);
+    expect(attr('emails').subAttributes[2].canonicalValues).toEqual(['work', 'home', 'other']);
     for (const name of ['displayName', 'title', 'phoneNumbers', 'addresses', 'roles'])
       expect(attr(name), name).toBeDefined();
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScimError } from '../src/lib/errors.js';
-import { applyPatch, type ScimUserJson } from '../src/scim/patch.js';
+import { applyPatch, type ScimUserJson } from '../src/scim/patch/user-patch.js';
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

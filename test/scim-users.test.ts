@@ -256,7 +256,11 @@ describe('lists, projections and ETags', () => {
     for (const name of ['carol', 'alice', 'bob']) {
       await call(ctx.app, 'POST', '/scim/v2/Users', {
         token: t,
-        body: { schemas: [CORE], userName: `${name}@example.com`, name: { givenName: name, familyName: 'X' } },
+        body: {
+          schemas: [CORE],
+          userName: `${name}@example.com`,
+          name: { givenName: name, familyName: 'X' },
+        },
       });
     }
     const sorted = await call(ctx.app, 'GET', '/scim/v2/Users?sortBy=userName&sortOrder=descending', {

@@ -1,6 +1,6 @@
 import { enqueueDrain } from '../src/queues/drain.js';
 import type { JobMap } from '../src/queues/jobs.js';
-import { abandonBulkRequest, runBulkRequest } from '../src/scim/bulk.runner.js';
+import { abandonBulkRequest, runBulkRequest } from '../src/scim/bulk/runner.js';
 import type { Processor } from './context.js';
 
 /**

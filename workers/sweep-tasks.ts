@@ -12,7 +12,7 @@ import {
 } from '../src/imports/imports.repository.js';
 import { unfinishedResends } from '../src/users/resends.repository.js';
 import { ensureBulk } from '../src/queues/bulk.js';
-import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk.repository.js';
+import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk/bulk.repository.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { SweepTask } from './sweeper.js';
 

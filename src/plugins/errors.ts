@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { AppError, ScimError } from '../lib/errors.js';
 
-const SCIM_ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';
+import { ERROR as SCIM_ERROR } from '../scim/schema/urns.js';
 
 const isScim = (request: FastifyRequest): boolean => request.url.startsWith('/scim/');
 

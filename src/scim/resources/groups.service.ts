@@ -1,0 +1,213 @@
+import type { Db } from '../../db/index.js';
+import { ScimError } from '../../lib/errors.js';
+import { isUuid } from '../../lib/ids.js';
+import {
+  createGroup,
+  deleteGroup,
+  updateGroup,
+  type GroupFailure,
+  type GroupOutcome,
+  type GroupWrite,
+} from '../../provisioning/groups.js';
+import { scimBase } from '../schema/discovery.service.js';
+import { versionOf, weakEtag } from './etag.js';
+import { userFilterSql, parseGroupFilter } from '../filter/sql.js';
+import { groupBody, groupPatch } from '../patch/group-patch.js';
+import * as repo from './groups.repository.js';
+import { project } from './projection.js';
+import { pageOf, pagedList, type ListParams } from './lists.js';
+import { CORE_GROUP } from '../schema/urns.js';
+import { groupOrderSql } from '../filter/sort.js';
+import type { ScimCaller } from './users.service.js';
+
+export type ScimGroupJson = Record<string, unknown>;
+
+export const groupLocation = (publicUrl: string, id: string): string => `${scimBase(publicUrl)}/Groups/${id}`;
+
+const notFound = (id: string) => new ScimError(404, undefined, `Group ${id} not found.`);
+
+/** Whether a read must load the members: not when the projection leaves them out. */
+export function wantsMembers(attributes?: string, excluded?: string): boolean {
+  const names = (list?: string) =>
+    (list ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase().replace(`${CORE_GROUP.toLowerCase()}:`, '').split('.')[0])
+      .filter(Boolean);
+  if (attributes?.trim()) return names(attributes).includes('members');
+  return !names(excluded).includes('members');
+}
+
+function toScimGroup(
+  row: repo.ScimGroupRow,
+  members: repo.ScimMemberRow[] | undefined,
+  publicUrl: string,
+): ScimGroupJson {
+  const base = scimBase(publicUrl);
+  return {
+    schemas: [CORE_GROUP],
+    id: row.id,
+    ...(row.external_id ? { externalId: row.external_id } : {}),
+    displayName: row.name,
+    ...(members
+      ? {
+          members: members.map((m) => ({
+            value: m.id,
+            $ref: `${base}/Users/${m.id}`,
+            display: m.display,
+            type: 'User',
+          })),
+        }
+      : {}),
+    meta: {
+      resourceType: 'Group',
+      created: row.created_at.toISOString(),
+      lastModified: row.updated_at.toISOString(),
+      location: groupLocation(publicUrl, row.id),
+      version: weakEtag(row.version),
+    },
+  };
+}
+
+export async function getScimGroup(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  withMembers = true,
+): Promise<ScimGroupJson> {
+  const row = isUuid(id) ? await repo.findScimGroup(db, caller.workspaceId, id) : undefined;
+  if (!row) throw notFound(id);
+  const members = withMembers ? await repo.membersOf(db, caller.workspaceId, [row.id]) : undefined;
+  return toScimGroup(row, members, caller.publicUrl);
+}
+
+export async function listScimGroups(db: Db, caller: ScimCaller, params: ListParams) {
+  const { startIndex, count } = pageOf(params);
+  const filter = params.filter ? userFilterSql(parseGroupFilter(params.filter), { alias: 'g' }) : undefined;
+  const order = groupOrderSql(params.sortBy, params.sortOrder);
+  const { rows, total } = await repo.listScimGroups(
+    db,
+    caller.workspaceId,
+    filter,
+    startIndex - 1,
+    count,
+    order,
+  );
+  const withMembers = wantsMembers(params.attributes, params.excludedAttributes);
+  const members = withMembers
+    ? await repo.membersOf(
+        db,
+        caller.workspaceId,
+        rows.map((r) => r.id),
+      )
+    : [];
+  const byGroup = new Map<string, repo.ScimMemberRow[]>();
+  for (const m of members) byGroup.set(m.role_id, [...(byGroup.get(m.role_id) ?? []), m]);
+  return pagedList(
+    total,
+    startIndex,
+    rows.map((r) =>
+      project(
+        toScimGroup(r, withMembers ? (byGroup.get(r.id) ?? []) : undefined, caller.publicUrl),
+        params.attributes,
+        params.excludedAttributes,
+      ),
+    ),
+  );
+}
+
+const SCIM_FAILURES: Record<GroupFailure['code'], [number, string | undefined]> = {
+  not_found: [404, undefined],
+  precondition_failed: [412, undefined],
+  name_taken: [409, 'uniqueness'],
+  invalid_name: [400, 'invalidValue'],
+  default_role: [400, 'mutability'],
+  unknown_members: [400, 'invalidValue'],
+};
+
+function check(outcome: GroupOutcome): Extract<GroupOutcome, { ok: true }> {
+  if (outcome.ok) return outcome;
+  const [status, scimType] = SCIM_FAILURES[outcome.code];
+  throw new ScimError(status, scimType, outcome.message);
+}
+
+const by = (caller: ScimCaller) => ({
+  actor: caller.actor,
+  source: 'scim',
+  ...(caller.operation ? { operation: caller.operation } : {}),
+});
+
+export async function createScimGroup(db: Db, caller: ScimCaller, body: unknown, withMembers = true) {
+  const input = groupBody(body);
+  const { role } = check(await createGroup(db, caller.workspaceId, input, by(caller)));
+  return getScimGroup(db, caller, role.id, withMembers);
+}
+
+async function write(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  changes: GroupWrite,
+  ifMatch: string | undefined,
+  withMembers: boolean,
+): Promise<ScimGroupJson> {
+  if (!isUuid(id)) throw notFound(id);
+  const expected = versionOf(ifMatch, 'group');
+  check(
+    await updateGroup(
+      db,
+      caller.workspaceId,
+      id.toLowerCase(),
+      { ...changes, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
+      by(caller),
+    ),
+  );
+  return getScimGroup(db, caller, id, withMembers);
+}
+
+/** PUT: a replace; members not sent are removed, an externalId not sent is cleared. */
+export async function replaceScimGroup(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+  withMembers = true,
+): Promise<ScimGroupJson> {
+  const input = groupBody(body);
+  return write(
+    db,
+    caller,
+    id,
+    { name: input.name, externalId: input.externalId, members: { set: input.members } },
+    ifMatch,
+    withMembers,
+  );
+}
+
+export async function patchScimGroup(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+  withMembers = true,
+): Promise<ScimGroupJson> {
+  if (!isUuid(id)) throw notFound(id);
+  return write(db, caller, id, groupPatch(body, { id }), ifMatch, withMembers);
+}
+
+export async function deleteScimGroup(
+  db: Db,
+  caller: ScimCaller,
+  id: string,
+  ifMatch?: string,
+): Promise<void> {
+  if (!isUuid(id)) throw notFound(id);
+  const expected = versionOf(ifMatch, 'group');
+  check(
+    await deleteGroup(db, caller.workspaceId, id.toLowerCase(), {
+      ...by(caller),
+      ...(expected !== undefined ? { expectedVersion: expected } : {}),
+    }),
+  );
+}

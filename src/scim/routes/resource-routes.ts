@@ -1,0 +1,164 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { callerOf } from '../../auth/plugin.js';
+import { notModified } from '../resources/etag.js';
+import type { ListParams } from '../resources/lists.js';
+import { scimCaller, type ScimCaller } from '../resources/users.service.js';
+import {
+  IdParams,
+  ListQuery,
+  listParams,
+  ProjectionQuery,
+  SCIM_JSON,
+  searchParams,
+  sendResource,
+} from './http.js';
+
+type Json = Record<string, unknown>;
+
+/** What one SCIM resource type's service offers the routes; `request` lets it read the projection. */
+export interface ResourceService {
+  list(db: FastifyInstance['db'], caller: ScimCaller, params: ListParams): Promise<Json>;
+  get(db: FastifyInstance['db'], caller: ScimCaller, id: string, request: FastifyRequest): Promise<Json>;
+  create(
+    db: FastifyInstance['db'],
+    caller: ScimCaller,
+    body: unknown,
+    request: FastifyRequest,
+  ): Promise<Json>;
+  replace(
+    db: FastifyInstance['db'],
+    caller: ScimCaller,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    request: FastifyRequest,
+  ): Promise<Json>;
+  patch(
+    db: FastifyInstance['db'],
+    caller: ScimCaller,
+    id: string,
+    body: unknown,
+    ifMatch: string | undefined,
+    request: FastifyRequest,
+  ): Promise<Json>;
+  remove(
+    db: FastifyInstance['db'],
+    caller: ScimCaller,
+    id: string,
+    ifMatch: string | undefined,
+  ): Promise<void>;
+  location(publicUrl: string, id: string): string;
+}
+
+export interface ResourceSpec {
+  /** `Users` or `Groups`: the path under /scim/v2. */
+  endpoint: string;
+  summaries: { list: string; create: string; get: string; replace: string; patch: string; remove: string };
+  service: ResourceService;
+  /** PATCH answers 204 unless the request asks for attributes (Groups); else 200 with the resource. */
+  patchNoContent?: boolean;
+}
+
+/** The routes of a SCIM resource type (RFC 7644 §3): list, search, create, read, replace, patch, delete. */
+export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    const { service, summaries } = spec;
+    const base = `/scim/v2/${spec.endpoint}`;
+    const caller = (request: FastifyRequest): ScimCaller =>
+      scimCaller(request, callerOf(request), app.config.publicUrl);
+    const config = { scope: 'scim' as const };
+    const tags = ['scim'];
+    const byId = { params: IdParams, querystring: ProjectionQuery };
+
+    app.get(
+      base,
+      { config, schema: { tags, summary: summaries.list, querystring: ListQuery } },
+      async (request, reply) =>
+        reply.type(SCIM_JSON).send(await service.list(app.db, caller(request), listParams(request.query))),
+    );
+
+    app.post(
+      `${base}/.search`,
+      { config, schema: { tags, summary: `${summaries.list} (POST form, RFC 7644 §3.4.3)` } },
+      async (request, reply) =>
+        reply
+          .status(200)
+          .type(SCIM_JSON)
+          .send(await service.list(app.db, caller(request), searchParams(request.body))),
+    );
+
+    app.post(
+      base,
+      { config, schema: { tags, summary: summaries.create, querystring: ProjectionQuery } },
+      async (request, reply) => {
+        const resource = await service.create(app.db, caller(request), request.body, request);
+        void reply.header('location', service.location(app.config.publicUrl, resource.id as string));
+        return sendResource(request, reply, 201, resource);
+      },
+    );
+
+    app.get(
+      `${base}/:id`,
+      { config, schema: { tags, summary: summaries.get, ...byId } },
+      async (request, reply) => {
+        const resource = await service.get(app.db, caller(request), request.params.id, request);
+        const version = (resource.meta as { version: string }).version;
+        if (notModified(request.headers['if-none-match'], version)) {
+          return reply.status(304).header('etag', version).send();
+        }
+        return sendResource(request, reply, 200, resource);
+      },
+    );
+
+    app.put(
+      `${base}/:id`,
+      { config, schema: { tags, summary: summaries.replace, ...byId } },
+      async (request, reply) =>
+        sendResource(
+          request,
+          reply,
+          200,
+          await service.replace(
+            app.db,
+            caller(request),
+            request.params.id,
+            request.body,
+            request.headers['if-match'],
+            request,
+          ),
+        ),
+    );
+
+    app.patch(
+      `${base}/:id`,
+      { config, schema: { tags, summary: summaries.patch, ...byId } },
+      async (request, reply) => {
+        const q = request.query;
+        const asked = q.attributes !== undefined || q.excludedAttributes !== undefined;
+        const resource = await service.patch(
+          app.db,
+          caller(request),
+          request.params.id,
+          request.body,
+          request.headers['if-match'],
+          request,
+        );
+        if (!spec.patchNoContent || asked) return sendResource(request, reply, 200, resource);
+        return reply
+          .status(204)
+          .header('etag', (resource.meta as { version: string }).version)
+          .send();
+      },
+    );
+
+    app.delete(
+      `${base}/:id`,
+      { config, schema: { tags, summary: summaries.remove, params: IdParams } },
+      async (request, reply) => {
+        await service.remove(app.db, caller(request), request.params.id, request.headers['if-match']);
+        return reply.status(204).send();
+      },
+    );
+  };
+}
