@@ -70,6 +70,9 @@ const lowerKeys = (headers: Record<string, string>): Record<string, string> =>
 
 const versionNumber = (etag: string): number => Number(/^W\/"(\d+)"$/.exec(etag)?.[1] ?? NaN);
 
+const at = (value: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
+
 /** A sender for one app and SCIM base URL: sends a fixture request and checks the answer. */
 export function replaySender(app: () => FastifyInstance, base: string) {
   return async function send(replay: Replay, file: string, step: Step): Promise<Call> {
@@ -84,6 +87,13 @@ export function replaySender(app: () => FastifyInstance, base: string) {
     expect(res.status, where).toBe(step.expect.status);
     const capture = replay.captures[file];
     if (capture && res.status === 201) vars[capture] = res.body.id as string;
+    // A full flow's captures (see flowRunner) are taken before the answer is judged, so that one wrong
+    // field does not leave the later steps without the ids they need.
+    for (const [name, where] of Object.entries((step as FlowStep).capture ?? {})) {
+      const value = at(res.body, where);
+      expect(value, `${file}: capture ${name} from ${where}`).toEqual(expect.any(String));
+      vars[name] = value as string;
+    }
 
     const type = res.body?.meta?.resourceType as string | undefined;
     if (res.status === 204) {
@@ -111,7 +121,10 @@ export function replaySender(app: () => FastifyInstance, base: string) {
       expect(res.headers.etag, where).toBe(version);
       const n = versionNumber(version);
       const before = versions.get(id);
-      if (step.method === 'PUT' || step.method === 'PATCH') expect(n, where).toBeGreaterThan(before ?? 0);
+      if (step.method === 'PUT' || step.method === 'PATCH') {
+        // Every fixture write changes something: the same version means a 2xx that did nothing.
+        expect(n, `${where}: a new version`).toBeGreaterThan(before ?? 0);
+      }
       // A read never goes back; it may move on (a group change sets a member's role, a new version).
       else if (before !== undefined) expect(n, where).toBeGreaterThanOrEqual(before);
       versions.set(id, n);
@@ -130,6 +143,77 @@ export function replaySender(app: () => FastifyInstance, base: string) {
       expect(res.headers[name.toLowerCase()], where).toBe(value);
     }
     if (step.expect.body) expect(res.body, where).toMatchObject(fill(step.expect.body, vars));
+    return res;
+  };
+}
+
+/*
+ * Full lifecycle flows (fixtures/scim/<flow>/ with a workspace.json) add to a step what the test checks
+ * after it: `capture` takes values from the answer into placeholders, and `after` lists reads (SCIM, or
+ * the REST API with an all-scope token) whose answers must match, so a step is judged by the state it
+ * leaves, not only by its status code.
+ */
+
+/** A read the test makes after a step: `api: "rest"` paths are absolute (`/v1/users/{{id}}`). */
+export interface Check {
+  api?: 'scim' | 'rest';
+  method?: 'GET';
+  path: string;
+  expect: { status: number; body?: Record<string, unknown> };
+}
+
+export interface FlowStep extends Step {
+  /** Placeholder name → dotted path into the answer's body (`Resources.0.id`). */
+  capture?: Record<string, string>;
+  after?: Check[];
+}
+
+/** The workspace a full flow expects: roles highest rank first, the default role, locations, settings. */
+export interface FlowWorkspace {
+  roles: string[];
+  defaultRole?: string;
+  locations: string[];
+  settings?: Record<string, unknown>;
+  vars: Vars;
+}
+
+export function loadWorkspace(flow: string): FlowWorkspace {
+  return JSON.parse(readFileSync(`${FIXTURES}${flow}/workspace.json`, 'utf8')) as FlowWorkspace;
+}
+
+/**
+ * Sends a full flow's step with `send`, then: a refused PUT or PATCH of a user must leave its version
+ * as it was (nothing half-applied), and every `after` read must match.
+ */
+export function flowRunner(app: () => FastifyInstance, base: string) {
+  const send = replaySender(app, base);
+  return async function run(replay: Replay, restToken: string, file: string, step: FlowStep): Promise<Call> {
+    const res = await send(replay, file, step);
+    const path = fill(step.path, replay.vars, true);
+    const user = /^\/Users\/([^/?]+)$/.exec(path)?.[1];
+    if (res.status >= 400 && user && (step.method === 'PATCH' || step.method === 'PUT')) {
+      const reread = await call(app(), 'GET', `/scim/v2/Users/${user}`, { token: replay.token });
+      expect(reread.status, `${file}: the user after the refusal`).toBe(200);
+      const before = replay.versions.get(user);
+      if (before !== undefined) {
+        expect(
+          versionNumber(reread.body.meta.version as string),
+          `${file}: a refused write changed the version`,
+        ).toBe(before);
+      }
+    }
+    for (const [i, check] of (step.after ?? []).entries()) {
+      const label = `${file} after[${i}]`;
+      if (check.api === 'rest') {
+        const url = fill(check.path, replay.vars, false);
+        const got = await call(app(), check.method ?? 'GET', url, { token: restToken });
+        const where = `${label} (GET ${url}) answered ${got.status} ${JSON.stringify(got.body)}`;
+        expect(got.status, where).toBe(check.expect.status);
+        if (check.expect.body) expect(got.body, where).toMatchObject(fill(check.expect.body, replay.vars));
+      } else {
+        await send(replay, label, { method: check.method ?? 'GET', path: check.path, expect: check.expect });
+      }
+    }
     return res;
   };
 }
