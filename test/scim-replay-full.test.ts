@@ -69,7 +69,8 @@ describe('Locations the identity provider sends', () => {
       string,
       unknown
     >;
-    return { ...body, [LOOPIT]: { location } };
+    // Each user its own externalId, as Okta's are.
+    return { ...body, externalId: `okta-${userName}`, [LOOPIT]: { location } };
   };
   const locations = async (token: string): Promise<string[]> => {
     const res = await call(ctx.app, 'GET', '/v1/locations?limit=1000', { token });
