@@ -7,6 +7,8 @@ import { producerConnection } from '../src/queues/connection.js';
 import { Queues } from '../src/queues/producer.js';
 import { insertBulkRequest, recordBulkResults, startBulkRequest } from '../src/scim/bulk/bulk.repository.js';
 import { runBulkRequest } from '../src/scim/bulk/runner.js';
+import { prepareUserEntries, type Entry } from '../src/scim/bulk/users.js';
+import { provision } from '../src/provisioning/engine.js';
 import type { BulkOperation } from '../src/scim/bulk/types.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { bulkSweepTask } from '../workers/sweep-tasks.js';
@@ -71,6 +73,83 @@ const findByUserName = async (userName: string) =>
   (await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body.Resources;
 
 describe('POST /scim/v2/Bulk', () => {
+  it('applies a PATCH to the version it read, so a write in between is caught and the PATCH applied again', async () => {
+    const created = await scim('POST', '/Users', user());
+    const id = created.body.id as string;
+    const op: BulkOperation = {
+      method: 'PATCH',
+      resource: 'Users',
+      id,
+      data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 'From Bulk' }] },
+    };
+    const entries: Entry[] = [{ index: 0, op }];
+    await prepareUserEntries({ db: ctx.db, publicUrl: PUBLIC_URL, log: logger }, ws.workspaceId, entries);
+    expect(entries[0]!.item).toMatchObject({ expectedVersion: 1, optimistic: true });
+    // Another write lands between the read and the Bulk's write: the engine refuses the stale item.
+    const between = await scim('PATCH', `/Users/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'nickName', value: 'In between' }],
+    });
+    expect(between.status).toBe(200);
+    const [stale] = await provision(ctx.db, ws.workspaceId, [entries[0]!.item!], {
+      mode: 'upsert',
+      dryRun: false,
+      sendInvites: false,
+      source: 'scim',
+      actor: 'test',
+    });
+    expect(stale).toMatchObject({ status: 'failed', errorCode: 'precondition_failed' });
+    const read = await scim('GET', `/Users/${id}`);
+    expect(read.body.nickName).toBe('In between');
+    // The runner's answer to that refusal: read and apply again (the run itself is in the next test).
+  });
+
+  it('loses no update when its PATCHes race single PATCHes of the same users', async () => {
+    const created = await bulk(Array.from({ length: 40 }, (_, i) => post(`race${i}`)));
+    const ids: string[] = created.body.Operations.map((o: { location: string }) =>
+      o.location.split('/').pop(),
+    );
+    const patchOf = (path: string, value: string) => ({
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path, value }],
+    });
+    // Single PATCHes of nickName keep coming while the Bulk PATCHes title: each user's last nickName
+    // and the Bulk's title must both be there at the end.
+    let running = true;
+    const last = new Map<string, string>();
+    const singles = ids.map(async (id) => {
+      for (let round = 0; running || round < 2; round += 1) {
+        const res = await scim('PATCH', `/Users/${id}`, patchOf('nickName', `round ${round}`));
+        expect(res.status).toBe(200);
+        last.set(id, `round ${round}`);
+      }
+    });
+    const bulkRes = await bulk(
+      ids.map((id) => ({ method: 'PATCH', path: `/Users/${id}`, data: patchOf('title', 'From Bulk') })),
+    );
+    running = false;
+    await Promise.all(singles);
+    expect(bulkRes.body.Operations.map((o: { status: string }) => o.status)).toEqual(ids.map(() => '200'));
+    const admin = await makeToken(ctx.db, ws.workspaceId, ['admin']);
+    const round = (attributes: unknown): number => {
+      const nickName = (attributes as { nickName?: string } | null)?.nickName;
+      return nickName === undefined ? -1 : Number(nickName.replace('round ', ''));
+    };
+    for (const id of ids) {
+      const read = await scim('GET', `/Users/${id}`);
+      expect({ title: read.body.title, nickName: read.body.nickName }).toEqual({
+        title: 'From Bulk',
+        nickName: last.get(id),
+      });
+      // A lost update would show as a write that took nickName back to an earlier round.
+      const audit = await call(ctx.app, 'GET', `/v1/audit?userId=${id}&limit=1000`, { token: admin });
+      for (const event of audit.body.data as { changes: { attributes?: { from: unknown; to: unknown } } }[]) {
+        const change = event.changes?.attributes;
+        if (change) expect(round(change.to)).toBeGreaterThanOrEqual(round(change.from));
+      }
+    }
+  });
+
   it('creates 1,000 users in one request, each 201 with its location, in one engine batch', async () => {
     const operations = Array.from({ length: 1000 }, (_, i) => post(`u${i}`, user({ externalId: `x-${i}` })));
     const res = await bulk(operations);

@@ -29,6 +29,8 @@ export interface ProvisionItem {
   attributes?: Record<string, unknown> | null;
   /** true: (re)activate; false: deactivate. */
   active?: boolean;
+  /** expectedVersion is the version the caller read, not the client's If-Match: a miss is retried. */
+  optimistic?: boolean;
   /** Mark the user as managed by an identity provider (SCIM creates or claims it). */
   managedBy?: 'scim' | null;
 }

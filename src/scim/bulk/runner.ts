@@ -22,9 +22,12 @@ export interface BulkRunDeps {
 }
 
 /** Thrown from inside a batch's transaction to roll it back: past failOnErrors, or another run won. */
+/** Tries of a batch whose PATCHes (sent without a version) keep meeting concurrent writes. */
+const PATCH_ATTEMPTS = 10;
+
 class Interrupt extends Error {
   constructor(
-    readonly kind: 'truncate' | 'superseded',
+    readonly kind: 'truncate' | 'superseded' | 'raced',
     readonly cut = -1,
   ) {
     super(`bulk run interrupted: ${kind}`);
@@ -191,7 +194,7 @@ class BulkRun {
     // A failure known now ends the request there: nothing after it may reach the engine.
     const early = this.cutOf(entries, (e) => e.result);
     let list = early >= 0 ? entries.slice(0, early + 1) : entries;
-    for (;;) {
+    for (let attempt = 1; ; attempt += 1) {
       const engine = list.filter((e) => e.item);
       if (engine.length === 0) return this.record(list);
       const seen = new Map<string, ProvisionResult>();
@@ -201,6 +204,9 @@ class BulkRun {
         items: ProvisionItem[],
         res: ProvisionResult[],
       ) => {
+        // A PATCH sent without a version lost a race with another write: apply it again to the new state.
+        const raced = items.some((item, i) => item.optimistic && res[i]!.errorCode === 'precondition_failed');
+        if (raced && attempt < PATCH_ATTEMPTS) throw new Interrupt('raced');
         items.forEach((item, i) => seen.set(item.key, res[i]!));
         const known = (e: Entry) => {
           const r = e.item ? seen.get(e.item.key) : undefined;
@@ -234,11 +240,16 @@ class BulkRun {
         // The engine results are recorded (in their transactions); what failed before the engine is not yet.
         return this.record((cut >= 0 ? list.slice(0, cut + 1) : list).filter((e) => !e.item));
       } catch (error) {
-        if (!(error instanceof Interrupt) || error.kind !== 'truncate') throw error;
+        if (!(error instanceof Interrupt) || error.kind === 'superseded') throw error;
         // Batches the engine split off and committed before the cut are in Postgres: read them back.
         const stored = await repo.bulkResults(this.deps.db, this.workspaceId, this.ctx.requestId);
         this.load(stored?.results ?? {});
-        list = list.slice(0, error.cut + 1).filter((e) => !this.results.has(e.index));
+        const kept = error.kind === 'truncate' ? list.slice(0, error.cut + 1) : list;
+        list = kept.filter((e) => !this.results.has(e.index));
+        if (error.kind === 'raced') {
+          for (const e of list) delete e.item;
+          await prepareUserEntries(this.deps, this.workspaceId, list);
+        }
       }
     }
   }

@@ -62,6 +62,11 @@ export async function prepareUserEntries(
       }
       const expected = versionOf(op.version);
       if (expected !== undefined) item.expectedVersion = expected;
+      else if (op.method === 'PATCH') {
+        // Applied to the version read here: a write in between makes the runner apply it again.
+        item.expectedVersion = rows.get(id)!.version;
+        item.optimistic = true;
+      }
       e.item = item;
     } catch (error) {
       if (!(error instanceof ScimError))
