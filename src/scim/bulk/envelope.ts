@@ -78,9 +78,34 @@ function parseOperation(raw: unknown, index: number): BulkOperation {
       throw syntax(
         `${where}.data must be an object: the resource for ${upper === 'PATCH' ? 'PATCH, a PatchOp message' : upper}.`,
       );
-    op.data = data;
+    op.data = resource === 'Users' ? withoutPasswords(data) : data;
   }
   return op;
+}
+
+const PASSWORD = /^(?:urn:ietf:params:scim:schemas:core:2\.0:user:)?password$/i;
+
+/**
+ * The operation's data without `password` (a User's own attribute, or a PATCH operation on it): it is
+ * stored nowhere, so it is not kept in the staged request either while the Bulk runs.
+ */
+function withoutPasswords(data: Record<string, unknown>): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(data).filter(([k]) => !PASSWORD.test(k)));
+  const ops = Object.entries(out).find(([k]) => k.toLowerCase() === 'operations');
+  if (ops && Array.isArray(ops[1])) {
+    out[ops[0]] = ops[1]
+      .filter(
+        (o) =>
+          !(isObject(o) && typeof get(o, 'path') === 'string' && PASSWORD.test(get(o, 'path') as string)),
+      )
+      .map((o) => {
+        const value = isObject(o) ? get(o, 'value') : undefined;
+        if (!isObject(o) || !isObject(value)) return o;
+        const key = Object.keys(o).find((k) => k.toLowerCase() === 'value')!;
+        return { ...o, [key]: withoutPasswords(value) };
+      });
+  }
+  return out;
 }
 
 /**

@@ -68,7 +68,7 @@ function checkAttributes(
     const a = attributes.get(lower);
     if (!a) {
       throw invalid(
-        `${where}has no attribute ${shown(key)}; /scim/v2/Schemas lists what this service stores (attribute names of an extension go under its schema URN).`,
+        `${where || 'The resource '}has no attribute ${shown(key)}; /scim/v2/Schemas lists what this service stores (attribute names of an extension go under its schema URN).`,
       );
     }
     checkValue(a, value, `${where}${a.name}`);
