@@ -473,8 +473,8 @@ describe.each(userEntries('top').map((e) => [e.path, e] as const))('User %s (rea
     });
   }
 
-  if (a.required) {
-    it('PATCH remove is 400 mutability (required) and changes nothing', async () => {
+  if (a.required || a.removable === false) {
+    it('PATCH remove is 400 mutability (required, or not removable) and changes nothing', async () => {
       const before = await getUser(user.id as string);
       const res = await patch('Users', user.id as string, { op: 'remove', path: e.path });
       expect(res.status).toBe(400);

@@ -5,6 +5,7 @@ export type ProvisionStatus =
 
 export interface TypedEmail {
   value: string;
+  display?: string;
   type?: string;
   primary?: boolean;
 }

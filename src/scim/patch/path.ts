@@ -21,6 +21,8 @@ export interface AttrDef {
   readonly required: boolean;
   /** Accepted and stored nowhere (password). */
   readonly discarded: boolean;
+  /** A PATCH remove is 400 mutability (active). */
+  readonly removable: boolean;
   /** Sub-attributes by lower-cased name; a Map, so that `__proto__` can never resolve to Object.prototype. */
   readonly subs: ReadonlyMap<string, AttrDef>;
 }
@@ -40,6 +42,7 @@ function def(a: ScimAttribute, parentReadOnly = false): AttrDef {
     readOnly,
     required: a.required,
     discarded: a.discarded === true,
+    removable: a.removable !== false,
     subs: byName((a.subAttributes ?? []).map((s) => def(s, readOnly))),
   };
 }

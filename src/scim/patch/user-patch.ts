@@ -141,9 +141,12 @@ function applyToSchema(resource: Obj, schema: SchemaDef, op: 'add' | 'replace', 
   }
 }
 
-function guard(attr: AttrDef, removing: boolean): void {
+function guard(attr: AttrDef, removing: boolean, sub?: AttrDef): void {
   if (attr.readOnly) throw fail('mutability', `${attr.name} is read-only`);
+  if (sub?.readOnly) throw fail('mutability', `${attr.name}.${sub.name} is read-only`);
   if (removing && attr.required) throw fail('mutability', `${attr.name} is required and cannot be removed`);
+  if (removing && !attr.removable)
+    throw fail('mutability', `${attr.name} cannot be removed: replace it instead`);
 }
 
 /** The object holding a schema's attributes: the resource itself, or its extension object. */
@@ -156,13 +159,17 @@ function holderOf(resource: Obj, schema: SchemaDef, create: boolean): Obj | unde
 
 function set(resource: Obj, target: ParsedPath, op: 'add' | 'replace', value: unknown): void {
   const { schema, attr, filter, sub } = target;
-  if (attr?.discarded) return;
+  if (attr?.discarded) {
+    // Stored nowhere, but checked like any value: a password is a string.
+    if (value !== null) coerceSimple(attr, value);
+    return;
+  }
   if (!attr) {
     if (!isObject(value)) throw fail('invalidValue', `${schema.urn} takes an object of its attributes`);
     applyToSchema(resource, schema, op, value);
     return;
   }
-  guard(attr, false);
+  guard(attr, false, sub);
   const emptyList = Array.isArray(value) && value.length === 0 && !filter && !sub;
   if (value === null || (emptyList && op === 'replace')) {
     remove(resource, target, undefined, true);
@@ -210,7 +217,7 @@ function remove(resource: Obj, target: ParsedPath, value: unknown, tolerant: boo
     delete resource[schema.urn];
     return;
   }
-  guard(attr, !sub);
+  guard(attr, !sub, sub);
   const holder = holderOf(resource, schema, false);
   if (filter) {
     const list = holder ? listOf(holder, attr) : [];

@@ -121,17 +121,41 @@ export function parseBoolean(value: unknown, what: string): boolean | undefined 
   throw invalid(`${what} must be true or false.`);
 }
 
+const MAX_EMAILS = 50;
+
 function cleanEmails(value: unknown): TypedEmail[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw invalid('emails must be an array.');
-  return value.slice(0, 50).map((e, i) => {
+  if (value.length > MAX_EMAILS) throw invalid(`emails holds at most ${MAX_EMAILS} addresses.`);
+  return value.map((e, i) => {
     if (!isObject(e)) throw invalid(`emails[${i}] must be an object.`);
     const v = optionalString(get(e, 'value'), `emails[${i}].value`);
     if (!v) throw invalid(`emails[${i}].value is required.`);
+    const display = optionalString(get(e, 'display'), `emails[${i}].display`);
     const type = optionalString(get(e, 'type'), `emails[${i}].type`);
     const primary = parseBoolean(get(e, 'primary'), `emails[${i}].primary`);
-    return { value: v, ...(type ? { type } : {}), ...(primary !== undefined ? { primary } : {}) };
+    return {
+      value: v,
+      ...(display ? { display } : {}),
+      ...(type ? { type } : {}),
+      ...(primary !== undefined ? { primary } : {}),
+    };
   });
+}
+
+/**
+ * The enterprise extension as stored: `manager.displayName` is read-only (RFC 7643 §4.3), so a value
+ * sent for it is ignored rather than kept; the manager's other sub-attributes are kept as sent.
+ */
+function withoutReadOnly(enterprise: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...enterprise };
+  for (const [key, value] of Object.entries(out)) {
+    if (key.toLowerCase() !== 'manager' || !isObject(value)) continue;
+    const kept = Object.fromEntries(Object.entries(value).filter(([k]) => k.toLowerCase() !== 'displayname'));
+    if (Object.keys(kept).length > 0) out[key] = kept;
+    else delete out[key];
+  }
+  return out;
 }
 
 /** The value of the role a `roles` list names: its primary element, else its first. */
@@ -192,7 +216,7 @@ export function fromScimUser(body: unknown, key: string): ProvisionItem {
   }
   if (Object.keys(parts).length > 0) attributes[NAME_KEY] = parts;
   const enterprise = get(body, ENTERPRISE_USER);
-  if (isObject(enterprise)) attributes[ENTERPRISE_USER] = enterprise;
+  if (isObject(enterprise)) attributes[ENTERPRISE_USER] = withoutReadOnly(enterprise);
   const active = parseBoolean(get(body, 'active'), 'active');
   return {
     key,

@@ -45,6 +45,8 @@ export interface ScimAttribute {
   sortable?: boolean;
   /** Not served: accepted on writes and stored nowhere (password: Loopit users sign in by SSO or invitation). */
   discarded?: boolean;
+  /** Not served: false when a PATCH `remove` has no meaning (active: a user is active or not); 400 mutability. */
+  removable?: boolean;
 }
 
 export interface ScimSchema {
@@ -183,11 +185,8 @@ export const USER_SCHEMA: ScimSchema = {
     attr(
       'active',
       'boolean',
-      'false: deactivated. true: active, or invited until the invitation is accepted.',
-      {
-        storage: { kind: 'active' },
-        sortable: true,
-      },
+      'false: deactivated. true: active, or invited until the invitation is accepted. Not sent on create: true. Cannot be removed (400 mutability): replace it.',
+      { storage: { kind: 'active' }, sortable: true, removable: false },
     ),
     attr(
       'password',
@@ -201,7 +200,7 @@ export const USER_SCHEMA: ScimSchema = {
     ),
     typedValues(
       'emails',
-      'E-mail addresses; the primary one (else the first, else a userName that is an e-mail) is the Loopit e-mail. Optional: a user may have none unless the workspace invites SCIM users.',
+      'E-mail addresses; the primary one (else the first, else a userName that is an e-mail) is the Loopit e-mail. Optional: a user may have none unless the workspace invites SCIM users. At most 50.',
       ['work', 'home', 'other'],
       [str('display', 'A human-readable value.')],
     ),
@@ -418,7 +417,7 @@ export const COMMON_ATTRIBUTES: readonly ScimAttribute[] = [
   }),
 ];
 
-const INTERNAL = new Set(['storage', 'sortable', 'discarded']);
+const INTERNAL = new Set(['storage', 'sortable', 'discarded', 'removable']);
 
 /** An attribute as /Schemas serves it: the internal storage notes left out. */
 export function served(a: ScimAttribute): ScimAttribute {
