@@ -93,12 +93,12 @@ function withoutPasswords(data: Record<string, unknown>): Record<string, unknown
   const out = Object.fromEntries(Object.entries(data).filter(([k]) => !PASSWORD.test(k)));
   const ops = Object.entries(out).find(([k]) => k.toLowerCase() === 'operations');
   if (ops && Array.isArray(ops[1])) {
-    out[ops[0]] = ops[1]
+    out[ops[0]] = (ops[1] as unknown[])
       .filter(
         (o) =>
           !(isObject(o) && typeof get(o, 'path') === 'string' && PASSWORD.test(get(o, 'path') as string)),
       )
-      .map((o) => {
+      .map((o: unknown): unknown => {
         const value = isObject(o) ? get(o, 'value') : undefined;
         if (!isObject(o) || !isObject(value)) return o;
         const key = Object.keys(o).find((k) => k.toLowerCase() === 'value')!;
