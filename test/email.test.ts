@@ -323,7 +323,7 @@ describe('the outbox sweeper', () => {
       });
       const leased = await makeInvitations(ctx.db, ws, 1, {
         sendState: 'sending',
-        sendingSince: new Date(Date.now() - 60_000),
+        sendingSince: new Date(Date.now() - 10_000),
       });
       const task = outboxSweepTask({ db: ctx.db, queues, logger: silent });
       const enqueued = await task.run();

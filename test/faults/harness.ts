@@ -206,8 +206,9 @@ export async function inFlight(env: FaultEnv, workspaceId: string): Promise<Set<
 }
 
 /**
- * A killed worker's drain leaves its slice leased ('sending') for OUTBOX_LEASE_MS (10 minutes). While
- * no worker runs, the lease is moved back as if that time had passed, instead of waiting for it.
+ * A killed worker's drain leaves its slice leased ('sending') until LEASE_MS (30 s) after its last
+ * renewal. While no worker runs, the lease is moved back as if that time had passed, instead of waiting
+ * for it (worker-kill-drain.test.ts waits, to show that it is enough).
  */
 export async function expireLeases(db: Db, workspaceId: string): Promise<number> {
   const res = await db
