@@ -97,6 +97,14 @@ const describe = (schema: Record<string, unknown>): string => {
   return 'a valid value';
 };
 
+/** Never echoed in a configuration error: tokens, keys, and URLs that may carry a password. */
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'OPERATOR_TOKEN']);
+
+const got = (key: string, value: unknown): string =>
+  SECRET_VARIABLES.has(key)
+    ? '(the value is not shown: it may hold a secret)'
+    : `(got ${JSON.stringify(value)})`;
+
 /** Parses the environment once. Empty strings count as unset. Throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
@@ -109,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [key, value] of Object.entries(raw)) {
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[key];
     if (schema?.type === 'integer' && !/^-?\d+$/.test(String(value))) {
-      problems.push(`${key}: must be ${describe(schema)} (got ${JSON.stringify(value)})`);
+      problems.push(`${key}: must be ${describe(schema)} ${got(key, value)}`);
       delete raw[key];
     }
   }
@@ -117,7 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const error of Value.Errors(EnvSchema, withDefaults)) {
     const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[key] ?? {};
-    const line = `${key}: must be ${describe(schema)} (got ${JSON.stringify(raw[key])})`;
+    const line = `${key}: must be ${describe(schema)} ${got(key, raw[key])}`;
     if (!problems.includes(line)) problems.push(line);
   }
   if (problems.length > 0) throw new ConfigError(problems);

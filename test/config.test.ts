@@ -77,7 +77,27 @@ describe('loadConfig', () => {
     const found = problems(env);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(new RegExp(`^${name}: must be`));
-    expect(found[0]).toContain(JSON.stringify(Object.values(env)[0]));
+    const value = JSON.stringify(Object.values(env)[0]);
+    if (['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'OPERATOR_TOKEN'].includes(name))
+      expect(found[0]).not.toContain(value);
+    else expect(found[0]).toContain(value);
+  });
+
+  it('never prints the value of a secret variable, only its name', () => {
+    const found = problems({
+      DATABASE_URL: 'mysql://admin:hunter2@db.internal/x',
+      REDIS_URL: 'redis//:hunter2@cache.internal:6379',
+      SMTP_URL: 'http://mailer:hunter2@mail.internal',
+      OPERATOR_TOKEN: 'hunter2',
+    });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'OPERATOR_TOKEN',
+      'REDIS_URL',
+      'SMTP_URL',
+    ]);
+    expect(found.join('\n')).not.toMatch(/hunter2|internal/);
+    expect(found.every((p) => p.endsWith('(the value is not shown: it may hold a secret)'))).toBe(true);
   });
 
   it('reports every bad variable at once', () => {
