@@ -168,12 +168,12 @@ export async function untilTerminal(env: FaultEnv, importId: string): Promise<st
 }
 
 /** Waits until every invitation of the workspace has been handed to the SMTP server and marked sent. */
-export async function untilMailed(env: FaultEnv, workspaceId: string): Promise<void> {
+export async function untilMailed(env: FaultEnv, workspaceId: string, timeoutMs = HANG_MS): Promise<void> {
   await until(async () => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from invitations
       where workspace_id = ${workspaceId} and send_state <> 'sent'`.execute(env.db);
     return rows[0]!.n === 0;
-  }).catch(async (error: unknown) => {
+  }, timeoutMs).catch(async (error: unknown) => {
     const { rows } =
       await sql`select send_state, count(*)::int as n, min(sending_since) as since from invitations
       where workspace_id = ${workspaceId} group by send_state`.execute(env.db);

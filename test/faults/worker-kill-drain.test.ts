@@ -22,12 +22,14 @@ const env = useFaultEnv();
  */
 const EMAILS = Number(process.env.FAULT_EMAILS ?? 4_000);
 const RECOVERY_MS = 60_000;
+/** 20 ms an e-mail: a loaded two-core machine sent about 100 a second at full size. */
+const WAIT_MS = Math.max(HANG_MS, EMAILS * 20);
 
 const received = () => env.smtp.received.length;
 
 describe('a worker killed with SIGKILL while invitation e-mails drain', () => {
   it(
-    'sends every e-mail within a minute of the restart, a repeat only with the same Message-ID, and no drain job fails',
+    'sends every leased e-mail within a minute of the restart, a repeat only with the same Message-ID, and no drain job fails',
     async () => {
       const ws = await newWorkspace(env);
       for (let done = 0; done < EMAILS; done += 2_000)
@@ -37,7 +39,9 @@ describe('a worker killed with SIGKILL while invitation e-mails drain', () => {
       // The sweeper at its default pace: recovery must not wait for it.
       const options = { SWEEP_INTERVAL_SECONDS: '60' };
       let worker = await env.start('worker', options);
+      const t0 = performance.now();
       const mayRepeat = new Set<string>();
+      const leasedAtKills = new Set<string>();
 
       // First kill in the middle of the first slice; the second as soon as the restarted worker sends
       // again, which is the stalled drain job run a second time (BullMQ's default fails it then).
@@ -50,22 +54,35 @@ describe('a worker killed with SIGKILL while invitation e-mails drain', () => {
         for (const id of await inFlight(env, ws.workspaceId)) mayRepeat.add(id);
         const leased = await env.db
           .selectFrom('invitations')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .select('id')
           .where('workspace_id', '=', ws.workspaceId)
           .where('send_state', '=', 'sending')
-          .executeTakeFirstOrThrow();
-        console.info(`worker-kill-drain: killed at ${received()} e-mails received, ${leased.n} leased`);
+          .execute();
+        for (const r of leased) leasedAtKills.add(invitationMessageId(env.publicUrl, r.id));
+        console.info(
+          `worker-kill-drain: killed at ${Math.round(performance.now() - t0)} ms, ${received()} e-mails received, ${leased.length} leased`,
+        );
         worker = await env.start('worker', options);
       }
       const restartedAt = performance.now();
 
-      await untilMailed(env, ws.workspaceId);
-      const last = Math.max(...env.smtp.received.map((m) => m.at));
+      await untilMailed(env, ws.workspaceId, WAIT_MS);
+      const lastAt = new Map<string, number>();
+      for (const m of env.smtp.received)
+        lastAt.set(m.messageId, Math.max(lastAt.get(m.messageId) ?? 0, m.at));
+      const last = Math.max(...lastAt.values());
+      const lastLeased = Math.max(...[...leasedAtKills].map((id) => lastAt.get(id) ?? Infinity));
       console.info(
-        `worker-kill-drain: FAULT_EMAILS=${EMAILS}; last e-mail ${Math.round(last - restartedAt)} ms after the restart; ` +
+        `worker-kill-drain: FAULT_EMAILS=${EMAILS}; restarted at ${Math.round(restartedAt - t0)} ms; ` +
+          `the messages leased at the kills all arrived ${Math.round(lastLeased - restartedAt)} ms after the restart, ` +
+          `the last e-mail ${Math.round(last - restartedAt)} ms after it; ` +
           `${received() - EMAILS} repeats of ${mayRepeat.size} in flight at the kills`,
       );
-      expect(last - restartedAt).toBeLessThan(RECOVERY_MS);
+      // What a kill delays: the leased messages. At CI size everything else is out by then too; at
+      // full size the rest takes what the machine's send rate says.
+      expect(leasedAtKills.size).toBeGreaterThan(0);
+      expect(lastLeased - restartedAt).toBeLessThan(RECOVERY_MS);
+      if (EMAILS <= 4_000) expect(last - restartedAt).toBeLessThan(RECOVERY_MS);
 
       // Every invitation once, under its own Message-ID; twice only if it was in flight at a kill.
       const invitations = await env.db
@@ -94,6 +111,6 @@ describe('a worker killed with SIGKILL while invitation e-mails drain', () => {
       expect(serviceLogs(env)).not.toMatch(/stalled more than allowable/);
       expect(await kill(worker, 'SIGTERM')).toBe(0);
     },
-    HANG_MS * 2,
+    WAIT_MS * 2,
   );
 });
