@@ -3,9 +3,12 @@ import type { Config } from '../config.js';
 import type { DbOrTx } from '../db/index.js';
 import {
   acceptLink,
+  invitationKeys,
   invitationMessageId,
-  invitationSecret,
   invitationToken,
+  storedToken,
+  tokenHash,
+  type InvitationKeys,
 } from '../provisioning/invitation-tokens.js';
 import {
   claimSlice,
@@ -15,6 +18,7 @@ import {
   nextLeaseExpiry,
   release,
   renewLeases,
+  replaceTokenHash,
   requeueStale,
   retryLater,
   type OutboxMessage,
@@ -80,7 +84,7 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const wallMs = deps.sliceWallMs ?? SLICE_WALL_MS;
   const leaseMs = deps.leaseMs ?? LEASE_MS;
   // Before the claim: a failure here must not leave rows leased.
-  const secret = await invitationSecret(db);
+  const keys = invitationKeys();
   // A dead drain's rows go first (they are the oldest), without waiting for the sweeper.
   await requeueStale(db, leaseMs, { workspaceId, maxAttempts: MAX_SEND_ATTEMPTS });
   const slice = await claimSlice(db, workspaceId, max);
@@ -95,7 +99,7 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const sendOne = async (i: number): Promise<void> => {
     const row = slice[i]!;
     try {
-      await deps.mailer.send(message(deps.config, row, invitationToken(secret, row.id)));
+      await deps.mailer.send(message(deps.config, row, await linkToken(db, keys, workspaceId, row)));
     } catch (err) {
       const error = describeError(err);
       if (isPermanent(err)) {
@@ -162,6 +166,20 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const retryInMs = more ? undefined : await nextLeaseExpiry(db, workspaceId, leaseMs);
   if (sent + failed > 0) logger.info({ workspaceId, sent, failed, more }, 'invitation e-mails sent');
   return { sent, failed, more, ...(retryInMs === undefined ? {} : { retryInMs }) };
+}
+
+/** The token the invitation stores, rebuilt; a new one if no key at hand made it (see replaceTokenHash). */
+async function linkToken(
+  db: DbOrTx,
+  keys: InvitationKeys,
+  workspaceId: string,
+  row: OutboxMessage,
+): Promise<string> {
+  const stored = storedToken(keys, row.id, row.tokenHash);
+  if (stored) return stored;
+  const token = invitationToken(keys.current, row.id);
+  await replaceTokenHash(db, workspaceId, row.id, tokenHash(token));
+  return token;
 }
 
 function message(config: DrainDeps['config'], row: OutboxMessage, token: string): MailMessage {

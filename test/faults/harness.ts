@@ -5,7 +5,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.js';
-import { invitationMessageId } from '../../src/provisioning/invitation-tokens.js';
+import { invitationMessageId, useInvitationSecrets } from '../../src/provisioning/invitation-tokens.js';
+import { INVITATION_SECRET } from '../support/context.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
 import { makeWorkspace } from '../support/factories.js';
 import { startServer, waitFor } from '../support/processes.js';
@@ -53,6 +54,8 @@ export interface FaultEnv {
 export function useFaultEnv(options: { persistRedis?: boolean } = {}): FaultEnv {
   const env = { services: [] as Service[] } as unknown as FaultEnv;
   beforeAll(async () => {
+    // The services' key (startServer gives them this one), for invitations a test makes itself.
+    useInvitationSecrets({ invitationSecret: INVITATION_SECRET });
     env.databaseName = await cloneTemplate();
     env.db = createDb(databaseUrl(env.databaseName), { max: 4 });
     env.redis = await startPrivateRedis({ persist: options.persistRedis ?? false });
