@@ -107,6 +107,7 @@ async function main(): Promise<number> {
           serviceEnv: {
             NODE_OPTIONS: SERVICE_NODE_OPTIONS,
             SMTP_URL: sink.url,
+            INVITATION_SECRET: 'bench-invitation-secret-0123456789abcdef',
             SMTP_MAX_CONNECTIONS: String(connections),
             EMAIL_RATE_PER_SECOND: String(opts.rate),
           },

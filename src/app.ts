@@ -27,6 +27,7 @@ import invitationRoutes from './users/invitations.routes.js';
 import settingsRoutes from './users/settings.routes.js';
 import userRoutes from './users/users.routes.js';
 import webRoutes from './web/web.routes.js';
+import { useInvitationSecrets } from './provisioning/invitation-tokens.js';
 
 export interface BuildOptions {
   config: Config;
@@ -90,6 +91,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
 
 /** Builds the application from its plugins. It does not listen: server.ts does. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  useInvitationSecrets(options.config);
   const requestTimeoutMs = options.config.requestTimeoutSeconds * 1000;
   const app = Fastify({
     logger: options.logger ?? loggerOptions(options.config),

@@ -32,6 +32,8 @@ const EnvSchema = Type.Object({
   REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 600 }),
   SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  INVITATION_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  INVITATION_SECRET_PREVIOUS: Type.Optional(Type.String({ minLength: 32 })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
@@ -68,6 +70,12 @@ export interface Config {
   /** How often each worker's sweeper re-enqueues what Postgres says is pending (also once at start). */
   sweepIntervalSeconds: number;
   operatorToken: string | undefined;
+  /** The key of invitation tokens (HMAC); DEVELOPMENT_INVITATION_SECRET when INVITATION_SECRET is unset. */
+  invitationSecret: string;
+  /** The key before the last rotation: links of invitations made under it can still be rebuilt. */
+  invitationSecretPrevious: string | undefined;
+  /** True when INVITATION_SECRET is unset and the development key is in use. */
+  invitationSecretIsDefault: boolean;
   /** ROLE=worker: serve this process's /metrics on this port (API processes serve it on PORT). */
   metricsPort: number | undefined;
   logLevel: string;
@@ -97,6 +105,28 @@ const describe = (schema: Record<string, unknown>): string => {
   return 'a valid value';
 };
 
+/** Never echoed in a configuration error: tokens, keys, and URLs that may carry a password. */
+const SECRET_VARIABLES = new Set([
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'OPERATOR_TOKEN',
+  'INVITATION_SECRET',
+  'INVITATION_SECRET_PREVIOUS',
+]);
+
+/**
+ * The invitation key when INVITATION_SECRET is unset. It is public (it is in this file), so invitation
+ * links made with it can be forged by anyone who knows an invitation's id: fit for a development
+ * machine whose e-mails go to the log, and refused once SMTP_URL sends real mail.
+ */
+export const DEVELOPMENT_INVITATION_SECRET = 'loopit-provision-development-only-invitation-secret';
+
+const got = (key: string, value: unknown): string =>
+  SECRET_VARIABLES.has(key)
+    ? '(the value is not shown: it may hold a secret)'
+    : `(got ${JSON.stringify(value)})`;
+
 /** Parses the environment once. Empty strings count as unset. Throws a ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
@@ -109,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [key, value] of Object.entries(raw)) {
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[key];
     if (schema?.type === 'integer' && !/^-?\d+$/.test(String(value))) {
-      problems.push(`${key}: must be ${describe(schema)} (got ${JSON.stringify(value)})`);
+      problems.push(`${key}: must be ${describe(schema)} ${got(key, value)}`);
       delete raw[key];
     }
   }
@@ -117,8 +147,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const error of Value.Errors(EnvSchema, withDefaults)) {
     const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
     const schema = (EnvSchema.properties as Record<string, Record<string, unknown>>)[key] ?? {};
-    const line = `${key}: must be ${describe(schema)} (got ${JSON.stringify(raw[key])})`;
+    const line = `${key}: must be ${describe(schema)} ${got(key, raw[key])}`;
     if (!problems.includes(line)) problems.push(line);
+  }
+  const parsed = withDefaults as Partial<Env>;
+  const smtpValid = parsed.SMTP_URL !== undefined && !problems.some((p) => p.startsWith('SMTP_URL:'));
+  if (smtpValid && !parsed.INVITATION_SECRET) {
+    problems.push(
+      'INVITATION_SECRET: must be set when SMTP_URL is (32 characters or more, e.g. from `openssl rand -base64 32`); ' +
+        'without it invitation links use the public development key',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const e = withDefaults as Env;
@@ -148,6 +186,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     operatorToken: e.OPERATOR_TOKEN,
+    invitationSecret: e.INVITATION_SECRET ?? DEVELOPMENT_INVITATION_SECRET,
+    invitationSecretPrevious: e.INVITATION_SECRET_PREVIOUS,
+    invitationSecretIsDefault: e.INVITATION_SECRET === undefined,
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

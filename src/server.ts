@@ -19,6 +19,10 @@ function configOrExit(): Config {
 
 const config = configOrExit();
 const logger = pino(loggerOptions(config) as pino.LoggerOptions);
+if (config.invitationSecretIsDefault)
+  logger.warn(
+    'INVITATION_SECRET is not set: invitation links use the public development key; set it before inviting real people',
+  );
 
 /** Starts the API, the workers or both (ROLE), after creating and migrating the database if needed. */
 async function main(): Promise<void> {

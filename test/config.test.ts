@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, DEVELOPMENT_INVITATION_SECRET, loadConfig } from '../src/config.js';
 
 const problems = (env: Record<string, string>): string[] => {
   try {
@@ -72,12 +72,58 @@ describe('loadConfig', () => {
     [{ SMTP_MAX_CONNECTIONS: '51' }, 'SMTP_MAX_CONNECTIONS'],
     [{ IMPORT_MAX_ROWS: '1.5' }, 'IMPORT_MAX_ROWS'],
     [{ OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
+    [{ INVITATION_SECRET: 'too-short-a-key' }, 'INVITATION_SECRET'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ])('refuses %j naming %s', (env, name) => {
     const found = problems(env);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(new RegExp(`^${name}: must be`));
-    expect(found[0]).toContain(JSON.stringify(Object.values(env)[0]));
+    const value = JSON.stringify(Object.values(env)[0]);
+    if (['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'OPERATOR_TOKEN', 'INVITATION_SECRET'].includes(name))
+      expect(found[0]).not.toContain(value);
+    else expect(found[0]).toContain(value);
+  });
+
+  it('never prints the value of a secret variable, only its name', () => {
+    const found = problems({
+      DATABASE_URL: 'mysql://admin:hunter2@db.internal/x',
+      REDIS_URL: 'redis//:hunter2@cache.internal:6379',
+      SMTP_URL: 'http://mailer:hunter2@mail.internal',
+      OPERATOR_TOKEN: 'hunter2',
+      INVITATION_SECRET: 'hunter2',
+      INVITATION_SECRET_PREVIOUS: 'hunter2',
+    });
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'INVITATION_SECRET',
+      'INVITATION_SECRET_PREVIOUS',
+      'OPERATOR_TOKEN',
+      'REDIS_URL',
+      'SMTP_URL',
+    ]);
+    expect(found.join('\n')).not.toMatch(/hunter2|internal/);
+    expect(found.every((p) => p.endsWith('(the value is not shown: it may hold a secret)'))).toBe(true);
+  });
+
+  it('uses the public development invitation key when INVITATION_SECRET is unset, and says so', () => {
+    const config = loadConfig({});
+    expect(config.invitationSecret).toBe(DEVELOPMENT_INVITATION_SECRET);
+    expect(config.invitationSecretIsDefault).toBe(true);
+    const set = loadConfig({ INVITATION_SECRET: 'k'.repeat(32), INVITATION_SECRET_PREVIOUS: 'p'.repeat(32) });
+    expect(set).toMatchObject({
+      invitationSecret: 'k'.repeat(32),
+      invitationSecretPrevious: 'p'.repeat(32),
+      invitationSecretIsDefault: false,
+    });
+  });
+
+  it('refuses SMTP_URL without INVITATION_SECRET: real mail never carries links under the development key', () => {
+    const found = problems({ SMTP_URL: 'smtp://mail.example.com:25' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^INVITATION_SECRET: must be set when SMTP_URL is/);
+    expect(problems({ SMTP_URL: 'smtp://mail.example.com:25', INVITATION_SECRET: 'k'.repeat(32) })).toEqual(
+      [],
+    );
   });
 
   it('reports every bad variable at once', () => {

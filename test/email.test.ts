@@ -251,23 +251,37 @@ describe('drainSlice when the SMTP server is down', () => {
 });
 
 describe('the log transport', () => {
-  it('logs one line per message with the accept link', async () => {
+  const logged = async (level: 'info' | 'debug') => {
     const ws = await newWorkspace();
     const made = await makeInvitations(ctx.db, ws, 2);
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const mailer = createMailer({ ...ctx.config, smtpUrl: undefined }, logger);
     expect(await drainSlice(deps(mailer), ws, 10)).toMatchObject({ sent: 2 });
-    const logged = lines.filter((l) => l.msg === 'e-mail (log transport)');
-    expect(logged).toHaveLength(2);
+    return { made, lines };
+  };
+
+  it('logs one line per message at info, without the link and its live token', async () => {
+    const { made, lines } = await logged('info');
+    const messages = lines.filter((l) => l.msg === 'e-mail (log transport)');
+    expect(messages).toHaveLength(2);
     for (const [i, m] of made.entries()) {
-      expect(logged[i]).toMatchObject({
-        to: m.email,
-        messageId: invitationMessageId(ctx.config.publicUrl, m.id),
-        link: `${ctx.config.publicUrl}/invitations/accept?token=${m.token}`,
-      });
-      expect(logged[i]!.subject).toMatch(/You are invited to join/);
+      expect(messages[i]).toEqual(
+        expect.objectContaining({ to: m.email, messageId: invitationMessageId(ctx.config.publicUrl, m.id) }),
+      );
+      expect(messages[i]!.subject).toMatch(/You are invited to join/);
     }
+    const all = JSON.stringify(lines);
+    expect(all).not.toContain('/invitations/accept');
+    for (const m of made) expect(all).not.toContain(m.token);
+  });
+
+  it('logs the accept link at debug, for a development machine', async () => {
+    const { made, lines } = await logged('debug');
+    const links = lines.filter((l) => l.msg === 'e-mail link (log transport)');
+    expect(links.map((l) => l.link)).toEqual(
+      made.map((m) => `${ctx.config.publicUrl}/invitations/accept?token=${m.token}`),
+    );
   });
 });
 
@@ -323,7 +337,7 @@ describe('the outbox sweeper', () => {
       });
       const leased = await makeInvitations(ctx.db, ws, 1, {
         sendState: 'sending',
-        sendingSince: new Date(Date.now() - 60_000),
+        sendingSince: new Date(Date.now() - 10_000),
       });
       const task = outboxSweepTask({ db: ctx.db, queues, logger: silent });
       const enqueued = await task.run();

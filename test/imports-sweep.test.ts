@@ -7,7 +7,8 @@ import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { importSweepTask, retentionSweepTask } from '../workers/sweep-tasks.js';
 import { call, testConfig, useTestContext } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
-import { upload, waitForImport } from './support/imports.js';
+import { multipart, upload, waitForImport } from './support/imports.js';
+import { makeInvitations } from './support/invitations.js';
 import { startSmtp, type TestSmtp } from './support/smtp.js';
 
 let smtp: TestSmtp;
@@ -92,20 +93,50 @@ describe('retention', () => {
 });
 
 describe('notifyEmail', () => {
-  it('sends a summary when the import ends', async () => {
+  /** A user of the workspace with this e-mail, active unless said otherwise. */
+  const member = async (workspaceId: string, email: string, status: 'active' | 'invited' = 'active') => {
+    const [made] = await makeInvitations(ctx.db, workspaceId, 1, { email: () => email });
+    await ctx.db.updateTable('users').set({ status }).where('id', '=', made!.userId).execute();
+  };
+
+  it('sends a summary to an active user of the workspace, with no file name in its subject', async () => {
     const ws = await makeWorkspace(ctx.db);
-    const res = await upload(
-      ctx.app,
-      ws.token,
-      'email,name\nn1@example.com,N\nbad,B\n',
-      'notifyEmail=ops@example.com&sendInvites=false',
-    );
-    await waitForImport(ctx.app, ws.token, res.body.id);
-    for (let i = 0; i < 50 && !smtp.received.some((m) => m.to.includes('ops@example.com')); i++)
-      await new Promise((r) => setTimeout(r, 100));
-    const mail = smtp.received.find((m) => m.to.includes('ops@example.com'));
+    await member(ws.workspaceId, 'ops@example.com');
+    const body = multipart([
+      { name: 'notifyEmail', value: 'OPS@example.com' },
+      { name: 'sendInvites', value: 'false' },
+      { name: 'file', file: 'email,name\nn1@example.com,N\nbad,B\n', filename: 'Claim your prize now.csv' },
+    ]);
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: { authorization: `Bearer ${ws.token}`, ...body.headers },
+      payload: body.payload,
+    });
+    expect(res.statusCode).toBe(202);
+    await waitForImport(ctx.app, ws.token, res.json<{ id: string }>().id);
+    const toOps = (m: { to: string[] }) => m.to.some((to) => to.toLowerCase() === 'ops@example.com');
+    for (let i = 0; i < 50 && !smtp.received.some(toOps); i++) await new Promise((r) => setTimeout(r, 100));
+    const mail = smtp.received.find(toOps);
     expect(mail).toBeDefined();
     expect(mail!.raw).toContain('1 created');
     expect(mail!.raw).toContain('1 failed');
+    const subject = /^Subject: (.*)$/im.exec(mail!.raw)![1]!;
+    expect(subject).toMatch(/^Loopit import completed with errors/);
+    expect(subject).not.toMatch(/prize/i);
+  });
+
+  it('refuses with 400 notify_email_not_member an address that is no active user of the workspace', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const other = await makeWorkspace(ctx.db);
+    await member(ws.workspaceId, 'invited@example.com', 'invited');
+    await member(other.workspaceId, 'elsewhere@example.com');
+    for (const address of ['stranger@example.com', 'invited@example.com', 'elsewhere@example.com']) {
+      const res = await upload(ctx.app, ws.token, 'email,name\nx@example.com,X\n', `notifyEmail=${address}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'notify_email_not_member', field: 'notifyEmail' });
+    }
+    const list = await call(ctx.app, 'GET', '/v1/imports', { token: ws.token });
+    expect(list.body.data).toEqual([]);
   });
 });

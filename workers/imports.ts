@@ -7,7 +7,7 @@ import {
   startRun,
 } from '../src/imports/lifecycle.service.js';
 import { runImportBatch } from '../src/imports/run.service.js';
-import { summaryEmail } from '../src/imports/summary.js';
+import { summaryEmail, summaryRecipient } from '../src/imports/summary.js';
 import { convertWorkbook } from '../src/imports/workbook.service.js';
 import { enqueueDrain } from '../src/queues/drain.js';
 import type { JobMap } from '../src/queues/jobs.js';
@@ -71,13 +71,13 @@ export const run: Processor<JobMap['imports']['run']> = async (job, ctx, log, to
     { importId, status: done.status, processed: done.processed_rows, failed: done.failed },
     'import finished',
   );
-  if (done.notify_email) {
+  const to = await summaryRecipient(ctx.db, done).catch((err: unknown) => {
+    log.warn({ err, importId }, 'import summary e-mail not sent: its recipient could not be checked');
+    return undefined;
+  });
+  if (to) {
     try {
-      await ctx.mailer.send({
-        ...summaryEmail(done, ctx.config.publicUrl),
-        to: done.notify_email,
-        from: ctx.config.mailFrom,
-      });
+      await ctx.mailer.send({ ...summaryEmail(done, ctx.config.publicUrl), to, from: ctx.config.mailFrom });
     } catch (err) {
       log.warn({ err, importId }, 'import summary e-mail failed');
     }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/index.js';
 import { createMailer } from '../src/email/transport.js';
+import { useInvitationSecrets } from '../src/provisioning/invitation-tokens.js';
 import { producerConnection, workerConnection } from '../src/queues/connection.js';
 import { QUEUE_NAMES, type QueueName } from '../src/queues/jobs.js';
 import { Queues } from '../src/queues/producer.js';
@@ -41,6 +42,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
   const table = options.processors ?? processors;
   assertProcessors(table);
   const { config, db, logger } = options;
+  useInvitationSecrets(config);
   const producer = producerConnection(config.redisUrl);
   producer.on('error', (err) => logger.debug({ err }, 'redis producer connection error'));
   const connection = workerConnection(config.redisUrl);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/index.js';
+import { LEASE_MS } from '../src/email/drain.service.js';
 import { requeueStale, workspacesWithQueued } from '../src/email/outbox.repository.js';
 import { ensureDrain } from '../src/queues/drain.js';
 import { enqueueResend } from '../src/queues/resends.js';
@@ -16,8 +17,6 @@ import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk/bulk
 import type { Queues } from '../src/queues/producer.js';
 import type { SweepTask } from './sweeper.js';
 
-/** A drain that has held a row this long is dead: slices stop after a minute, and SMTP times out sooner. */
-export const OUTBOX_LEASE_MS = 10 * 60_000;
 const PAGE = 500;
 
 export interface SweepDeps {
@@ -27,15 +26,15 @@ export interface SweepDeps {
 }
 
 /**
- * Outbox: rows a dead drain left 'sending' go back to 'queued', then every workspace with queued
+ * Outbox: rows a dead drain left 'sending' (lease not renewed for LEASE_MS) go back to 'queued', then every workspace with queued
  * invitations gets a drain job (what Redis lost, or a producer could not enqueue). Returns how many
  * workspaces it ensured a drain for.
  */
-export function outboxSweepTask({ db, queues, logger }: SweepDeps, leaseMs = OUTBOX_LEASE_MS): SweepTask {
+export function outboxSweepTask({ db, queues, logger }: SweepDeps, leaseMs = LEASE_MS): SweepTask {
   return {
     name: 'outbox',
     async run() {
-      const stale = await requeueStale(db, new Date(Date.now() - leaseMs));
+      const stale = await requeueStale(db, leaseMs);
       if (stale.length > 0)
         logger.warn({ workspaces: stale.length }, 'requeued invitation e-mails of a dead drain');
       let count = 0;

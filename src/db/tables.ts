@@ -126,12 +126,6 @@ export interface ApiTokenTable {
   revoked_at: NullableTimestamp;
 }
 
-export interface ServiceSecretTable {
-  name: string;
-  value: Buffer;
-  created_at: Timestamp;
-}
-
 export interface InvitationResendTable {
   workspace_id: string;
   id: Generated<string>;
@@ -262,7 +256,6 @@ export interface Database {
   invitations: InvitationTable;
   audit_events: AuditEventTable;
   api_tokens: ApiTokenTable;
-  service_secrets: ServiceSecretTable;
   invitation_resends: InvitationResendTable;
   imports: ImportTable;
   import_rows: ImportRowTable;

@@ -3,16 +3,23 @@ import type { Config } from '../config.js';
 import type { DbOrTx } from '../db/index.js';
 import {
   acceptLink,
+  invitationKeys,
   invitationMessageId,
-  invitationSecret,
   invitationToken,
+  storedToken,
+  tokenHash,
+  type InvitationKeys,
 } from '../provisioning/invitation-tokens.js';
 import {
   claimSlice,
   hasQueued,
   markFailed,
   markSent,
+  nextLeaseExpiry,
   release,
+  renewLeases,
+  replaceTokenHash,
+  requeueStale,
   retryLater,
   type OutboxMessage,
 } from './outbox.repository.js';
@@ -29,6 +36,14 @@ import {
 export const MAX_SEND_ATTEMPTS = 5;
 /** A slice stops after this long and hands back what it did not get to, so a slow server cannot hog a job. */
 export const SLICE_WALL_MS = 60_000;
+/**
+ * A slice's rows are leased this long and the lease is renewed every LEASE_RENEW_MS while the drain
+ * holds them: the rows of a worker that died are free again within LEASE_MS, while a live worker keeps
+ * them however slow its server is. Only an event loop blocked for longer could lose a live lease (its
+ * messages may then go out twice, with the same Message-ID).
+ */
+export const LEASE_MS = 30_000;
+export const LEASE_RENEW_MS = 10_000;
 
 export interface DrainDeps {
   db: DbOrTx;
@@ -40,6 +55,8 @@ export interface DrainDeps {
   sliceWallMs?: number;
   /** Messages of the slice in flight at once (the SMTP pool's connections); 1 by default. */
   concurrency?: number;
+  leaseMs?: number;
+  leaseRenewMs?: number;
 }
 
 export interface DrainResult {
@@ -47,6 +64,11 @@ export interface DrainResult {
   failed: number;
   /** Queued rows remain for this workspace: the caller enqueues the next slice. */
   more: boolean;
+  /**
+   * Nothing is queued, but another drain (perhaps a dead one) holds rows of this workspace: the caller
+   * looks again after this many milliseconds, when their lease would run out.
+   */
+  retryInMs?: number;
 }
 
 /**
@@ -60,8 +82,11 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const { db, logger } = deps;
   const started = Date.now();
   const wallMs = deps.sliceWallMs ?? SLICE_WALL_MS;
+  const leaseMs = deps.leaseMs ?? LEASE_MS;
   // Before the claim: a failure here must not leave rows leased.
-  const secret = await invitationSecret(db);
+  const keys = invitationKeys();
+  // A dead drain's rows go first (they are the oldest), without waiting for the sweeper.
+  await requeueStale(db, leaseMs, { workspaceId, maxAttempts: MAX_SEND_ATTEMPTS });
   const slice = await claimSlice(db, workspaceId, max);
   let sent = 0;
   let failed = 0;
@@ -74,7 +99,7 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const sendOne = async (i: number): Promise<void> => {
     const row = slice[i]!;
     try {
-      await deps.mailer.send(message(deps.config, row, invitationToken(secret, row.id)));
+      await deps.mailer.send(message(deps.config, row, await linkToken(db, keys, workspaceId, row)));
     } catch (err) {
       const error = describeError(err);
       if (isPermanent(err)) {
@@ -107,15 +132,26 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
       }
     }
   };
+  const unsettled = () => slice.filter((_, i) => !settled.has(i)).map((r) => r.id);
+  let renewing: Promise<void> | undefined;
+  const heartbeat = setInterval(() => {
+    renewing ??= renewLeases(db, workspaceId, unsettled())
+      .catch((err: unknown) => logger.warn({ err }, 'could not renew the leases of a slice'))
+      .finally(() => {
+        renewing = undefined;
+      });
+  }, deps.leaseRenewMs ?? LEASE_RENEW_MS);
   try {
     const lanes = Math.max(1, Math.min(deps.concurrency ?? 1, slice.length));
     await Promise.all(Array.from({ length: lanes }, lane));
   } finally {
-    const rest = slice.filter((_, i) => !settled.has(i)).map((r) => r.id);
+    clearInterval(heartbeat);
+    await renewing;
+    const rest = unsettled();
     if (rest.length > 0) {
       // The failure that ended the slice may have killed the pool's other connections too (a Postgres
       // restart or terminated backends): two more tries, each on another connection. If all fail, the
-      // lease expires and the sweeper puts them back.
+      // lease expires and the next slice or the sweeper puts them back.
       const handBack = () => release(db, workspaceId, rest);
       await handBack()
         .catch(handBack)
@@ -127,8 +163,23 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   }
   if (stop) throw stop.error;
   const more = await hasQueued(db, workspaceId);
+  const retryInMs = more ? undefined : await nextLeaseExpiry(db, workspaceId, leaseMs);
   if (sent + failed > 0) logger.info({ workspaceId, sent, failed, more }, 'invitation e-mails sent');
-  return { sent, failed, more };
+  return { sent, failed, more, ...(retryInMs === undefined ? {} : { retryInMs }) };
+}
+
+/** The token the invitation stores, rebuilt; a new one if no key at hand made it (see replaceTokenHash). */
+async function linkToken(
+  db: DbOrTx,
+  keys: InvitationKeys,
+  workspaceId: string,
+  row: OutboxMessage,
+): Promise<string> {
+  const stored = storedToken(keys, row.id, row.tokenHash);
+  if (stored) return stored;
+  const token = invitationToken(keys.current, row.id);
+  await replaceTokenHash(db, workspaceId, row.id, tokenHash(token));
+  return token;
 }
 
 function message(config: DrainDeps['config'], row: OutboxMessage, token: string): MailMessage {

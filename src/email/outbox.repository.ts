@@ -3,12 +3,14 @@ import type { DbOrTx } from '../db/index.js';
 
 /**
  * The invitations table is the e-mail outbox: send_state 'queued' rows wait for the drain, 'sending'
- * rows are leased to a drain since sending_since. The partial index invitations_outbox on
- * (workspace_id, id) where send_state in ('queued', 'sending') keeps these queries off the sent rows.
+ * rows are leased to a drain, which renews sending_since while it lives. The partial index
+ * invitations_outbox on (workspace_id, id) where send_state in ('queued', 'sending') keeps these
+ * queries off the sent rows; invitations_leased holds only the 'sending' ones.
  */
 
 export interface OutboxMessage {
   id: string;
+  tokenHash: Buffer;
   expiresAt: Date;
   sendAttempts: number;
   email: string;
@@ -59,9 +61,9 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
       from candidates c
       where i.workspace_id = ${workspaceId} and i.id = c.id
         and (not c.sendable or c.id in (select id from chosen))
-      returning i.id, i.expires_at, i.send_attempts, i.send_state
+      returning i.id, i.token_hash, i.expires_at, i.send_attempts, i.send_state
     )
-    select cl.id, cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
+    select cl.id, cl.token_hash as "tokenHash", cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
            c.display_name as "displayName", c.given_name as "givenName", c.family_name as "familyName",
            w.name as "workspaceName"
     from claimed cl
@@ -70,6 +72,26 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
     where cl.send_state = 'sending'
     order by cl.id`.execute(db);
   return rows;
+}
+
+/**
+ * A new token for a leased row whose link cannot be rebuilt (made under a key since retired): its old
+ * link was never sent, unless it was in flight at a crash, and then it dies with this.
+ */
+export async function replaceTokenHash(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  hash: Buffer,
+): Promise<void> {
+  await db
+    .updateTable('invitations')
+    .set({ token_hash: hash })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('send_state', '=', 'sending')
+    .where('status', '=', 'pending')
+    .execute();
 }
 
 /** The server accepted it. A row the sweeper put back meanwhile is sent too, so it is not sent again. */
@@ -169,13 +191,34 @@ export async function workspacesWithQueued(db: DbOrTx, limit: number, after?: st
   return rows.map((r) => r.workspace_id);
 }
 
+/** The drain still holds these rows: their lease starts again from now. */
+export async function renewLeases(db: DbOrTx, workspaceId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('invitations')
+    .set({ sending_since: sql`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .where('send_state', '=', 'sending')
+    .execute();
+}
+
+const leaseExpired = (leaseMs: number) =>
+  sql<boolean>`sending_since < now() - make_interval(secs => ${leaseMs / 1000})`;
+
 /**
- * Rows leased before `olderThan` belong to a drain that died: back to 'queued' (their attempt stays
- * counted, so a message that kills its worker every time ends 'failed' after `maxAttempts`).
- * Returns the workspaces concerned, each once.
+ * Rows whose lease was not renewed for `leaseMs` belong to a drain that died: back to 'queued' (their
+ * attempt stays counted, so a message that kills its worker every time ends 'failed' after
+ * `maxAttempts`). Postgres's clock decides, so workers' clocks do not matter. One workspace's rows, or
+ * every workspace's. Returns the workspaces concerned, each once.
  */
-export async function requeueStale(db: DbOrTx, olderThan: Date, maxAttempts = 5): Promise<string[]> {
-  const rows = await db
+export async function requeueStale(
+  db: DbOrTx,
+  leaseMs: number,
+  options: { workspaceId?: string; maxAttempts?: number } = {},
+): Promise<string[]> {
+  const maxAttempts = options.maxAttempts ?? 5;
+  let query = db
     .updateTable('invitations')
     .set({
       send_state: sql`case when send_attempts >= ${maxAttempts} then 'failed' else 'queued' end`,
@@ -184,8 +227,22 @@ export async function requeueStale(db: DbOrTx, olderThan: Date, maxAttempts = 5)
         then 'the worker sending it stopped ' || send_attempts || ' times' else last_error end`,
     })
     .where('send_state', '=', 'sending')
-    .where('sending_since', '<', olderThan)
-    .returning('workspace_id')
-    .execute();
+    .where(leaseExpired(leaseMs));
+  if (options.workspaceId !== undefined) query = query.where('workspace_id', '=', options.workspaceId);
+  const rows = await query.returning('workspace_id').execute();
   return [...new Set(rows.map((r) => r.workspace_id))];
+}
+
+/** Milliseconds until the workspace's first lease expires (0 if one has), or undefined when none is held. */
+export async function nextLeaseExpiry(
+  db: DbOrTx,
+  workspaceId: string,
+  leaseMs: number,
+): Promise<number | undefined> {
+  const { rows } = await sql<{ ms: number | null }>`
+    select (extract(epoch from (min(sending_since) + make_interval(secs => ${leaseMs / 1000}) - now()))
+      * 1000)::int as ms
+    from invitations where workspace_id = ${workspaceId} and send_state = 'sending'`.execute(db);
+  const ms = rows[0]?.ms ?? null;
+  return ms === null ? undefined : Math.max(0, ms);
 }

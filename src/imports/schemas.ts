@@ -71,7 +71,11 @@ export const UploadQuery = Type.Object(
     dryRun: Type.Optional(Type.String({ description: 'true to compute statuses and write nothing' })),
     sendInvites: Type.Optional(Type.String({ description: 'false to create users without invitations' })),
     defaultRole: Type.Optional(Type.String({ description: 'role for rows whose role cell is empty' })),
-    notifyEmail: Type.Optional(Type.String({ description: 'e-mail a summary here when the import ends' })),
+    notifyEmail: Type.Optional(
+      Type.String({
+        description: 'e-mail a summary here when the import ends: an active user of the workspace',
+      }),
+    ),
     confirmDeactivations: Type.Optional(
       Type.String({ description: 'sync: the number of deactivations you accept' }),
     ),

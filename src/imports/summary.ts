@@ -1,4 +1,18 @@
+import type { DbOrTx } from '../db/index.js';
+import { matchKey } from '../lib/text.js';
+import { isActiveMember } from '../users/users.repository.js';
 import type { ImportRow } from './imports.repository.js';
+
+/**
+ * Where the summary goes: notifyEmail while it is still an active user of the workspace (checked at the
+ * upload too; the user may have left since, or a dry run been applied later), else nowhere.
+ */
+export async function summaryRecipient(db: DbOrTx, imp: ImportRow): Promise<string | undefined> {
+  if (!imp.notify_email) return undefined;
+  return (await isActiveMember(db, imp.workspace_id, matchKey(imp.notify_email)))
+    ? imp.notify_email
+    : undefined;
+}
 
 /** The notifyEmail summary of a finished import (best effort, not through the invitation outbox). */
 export function summaryEmail(

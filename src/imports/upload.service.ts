@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
 import type { Db, DbOrTx } from '../db/index.js';
-import { AppError } from '../lib/errors.js';
+import { AppError, badRequest } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { matchKey } from '../lib/text.js';
 import { findRoleByKey } from '../users/roles.repository.js';
+import { isActiveMember } from '../users/users.repository.js';
 import { completeKey, type KeyRow } from './idempotency.repository.js';
 import * as imports from './imports.repository.js';
 import { fingerprint, type ImportOptions } from './options.js';
@@ -151,6 +152,14 @@ export async function acceptUpload(
       'unknown_default_role',
       `defaultRole '${options.defaultRole}' does not exist in this workspace; create it or choose an existing role.`,
       { field: 'defaultRole' },
+    );
+  }
+  // The summary goes out under the service's sender: only to someone who has joined the workspace.
+  if (options.notifyEmail && !(await isActiveMember(db, workspaceId, matchKey(options.notifyEmail)))) {
+    throw badRequest(
+      'notify_email_not_member',
+      `notifyEmail '${options.notifyEmail}' is not the e-mail of an active user of this workspace; the summary goes only to the workspace's own users.`,
+      { field: 'notifyEmail' },
     );
   }
   const file = workbook

@@ -107,3 +107,17 @@ export function findUserForInvite(db: DbOrTx, workspaceId: string, id: string) {
     .where(sql<boolean>`(deleted_at is null) is true`)
     .executeTakeFirst();
 }
+
+/** True when `emailKey` is the e-mail of an active (not invited, deactivated or deleted) user of the workspace. */
+export async function isActiveMember(db: DbOrTx, workspaceId: string, emailKey: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('email_key', '=', emailKey)
+    .where('deleted_at', 'is', null)
+    .where('status', '=', 'active')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

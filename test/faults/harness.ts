@@ -5,7 +5,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.js';
-import { invitationMessageId } from '../../src/provisioning/invitation-tokens.js';
+import { invitationMessageId, useInvitationSecrets } from '../../src/provisioning/invitation-tokens.js';
+import { INVITATION_SECRET } from '../support/context.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
 import { makeWorkspace } from '../support/factories.js';
 import { startServer, waitFor } from '../support/processes.js';
@@ -53,6 +54,8 @@ export interface FaultEnv {
 export function useFaultEnv(options: { persistRedis?: boolean } = {}): FaultEnv {
   const env = { services: [] as Service[] } as unknown as FaultEnv;
   beforeAll(async () => {
+    // The services' key (startServer gives them this one), for invitations a test makes itself.
+    useInvitationSecrets({ invitationSecret: INVITATION_SECRET });
     env.databaseName = await cloneTemplate();
     env.db = createDb(databaseUrl(env.databaseName), { max: 4 });
     env.redis = await startPrivateRedis({ persist: options.persistRedis ?? false });
@@ -168,12 +171,12 @@ export async function untilTerminal(env: FaultEnv, importId: string): Promise<st
 }
 
 /** Waits until every invitation of the workspace has been handed to the SMTP server and marked sent. */
-export async function untilMailed(env: FaultEnv, workspaceId: string): Promise<void> {
+export async function untilMailed(env: FaultEnv, workspaceId: string, timeoutMs = HANG_MS): Promise<void> {
   await until(async () => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from invitations
       where workspace_id = ${workspaceId} and send_state <> 'sent'`.execute(env.db);
     return rows[0]!.n === 0;
-  }).catch(async (error: unknown) => {
+  }, timeoutMs).catch(async (error: unknown) => {
     const { rows } =
       await sql`select send_state, count(*)::int as n, min(sending_since) as since from invitations
       where workspace_id = ${workspaceId} group by send_state`.execute(env.db);
@@ -206,8 +209,9 @@ export async function inFlight(env: FaultEnv, workspaceId: string): Promise<Set<
 }
 
 /**
- * A killed worker's drain leaves its slice leased ('sending') for OUTBOX_LEASE_MS (10 minutes). While
- * no worker runs, the lease is moved back as if that time had passed, instead of waiting for it.
+ * A killed worker's drain leaves its slice leased ('sending') until LEASE_MS (30 s) after its last
+ * renewal. While no worker runs, the lease is moved back as if that time had passed, instead of waiting
+ * for it (worker-kill-drain.test.ts waits, to show that it is enough).
  */
 export async function expireLeases(db: Db, workspaceId: string): Promise<number> {
   const res = await db

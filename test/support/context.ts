@@ -14,6 +14,7 @@ export interface TestContext {
 }
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
+export const INVITATION_SECRET = 'invitation-secret-for-tests-0123456789';
 
 /** Config for a test: its own database and its own queue prefix, so files run in parallel. */
 export function testConfig(databaseName: string, env: Record<string, string> = {}): Config {
@@ -22,6 +23,7 @@ export function testConfig(databaseName: string, env: Record<string, string> = {
     QUEUE_PREFIX: `{test-${randomBytes(4).toString('hex')}}`,
     LOG_LEVEL: 'silent',
     OPERATOR_TOKEN,
+    INVITATION_SECRET,
     // Tests share a busy machine: the overload answer (503 while the event loop lags) has its own test.
     MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INVITATION_SECRET } from './context.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -36,7 +37,12 @@ export function startServer(env: Record<string, string>): {
   const child = spawn(process.execPath, [path.join(root, 'dist/src/server.js')], {
     cwd: root,
     // Tests share a busy machine: the overload answer (503 while the event loop lags) has its own test.
-    env: { PATH: process.env.PATH ?? '', MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+      INVITATION_SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
