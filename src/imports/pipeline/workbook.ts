@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import unzipper from 'unzipper';
 import { AppError } from '../../lib/errors.js';
+import { DATE_FORMAT_IDS, excelDate, isDateCode, lastRowOf } from './cell-format.js';
 import { tooManyColumns } from './csv-error.js';
 import { MAX_COLUMNS, type RecordEvent } from './records.js';
 
@@ -232,7 +233,7 @@ async function* sheetRows(
         const a = tag.attributes as Record<string, string>;
         switch (tag.name) {
           case 'dimension':
-            onDimension?.(/(\d+)$/.test(a.ref ?? '') ? Number(/(\d+)$/.exec(a.ref!)![1]) : null);
+            onDimension?.(lastRowOf(a.ref));
             break;
           case 'row':
             rowNumber = a.r ? Number(a.r) : rowNumber + 1;
@@ -351,21 +352,6 @@ async function sharedStrings(
   return wanted ? some : all;
 }
 
-/** Built-in number formats that show a date or time. */
-const DATE_FORMAT_IDS = new Set([
-  14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54,
-  55, 56, 57, 58,
-]);
-
-/** A custom format code shows a date when, outside quotes and brackets, it has a date or time letter. */
-const isDateCode = (code: string): boolean =>
-  /[ymdhs]/i.test(
-    code
-      .replace(/\[[^\]]*]/g, '')
-      .replace(/"[^"]*"/g, '')
-      .replace(/\\./g, ''),
-  );
-
 /** The style indexes (`s` of a cell) whose number format is a date. */
 async function dateStyles(files: Entries): Promise<Set<number>> {
   const styles = new Set<number>();
@@ -391,20 +377,6 @@ async function dateStyles(files: Entries): Promise<Set<number>> {
     },
   }));
   return styles;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** An Excel date serial as `YYYY-MM-DD`, with ` HH:MM:SS` when it has a time of day. */
-export function excelDate(serial: number, date1904: boolean): string {
-  const ms = Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000);
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return String(serial);
-  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  const seconds = d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds();
-  return seconds === 0
-    ? day
-    : `${day} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
 interface Lookup {
