@@ -2,8 +2,19 @@ import type { Readable } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import unzipper from 'unzipper';
 import { AppError } from '../../lib/errors.js';
-import { DATE_FORMAT_IDS, excelDate, isDateCode, lastRowOf } from './cell-format.js';
+import { DATE_FORMAT_IDS, excelDate, isDateCode, lastRowOf, MAX_FORMAT_CODE } from './cell-format.js';
 import { tooManyColumns } from './csv-error.js';
+import {
+  cellTooLong,
+  checkZipDirectory,
+  formatCodeTooLong,
+  InflateBudget,
+  partLimit,
+  partTooLarge,
+  WORKBOOK_LIMITS,
+  workbookInflatesTooMuch,
+  xmlValueTooLong,
+} from './workbook-limits.js';
 import { MAX_COLUMNS, type RecordEvent } from './records.js';
 
 /**
@@ -67,7 +78,15 @@ export function columnOf(ref: string | undefined): number | null {
   return col <= EXCEL_MAX_COLUMNS ? col : null;
 }
 
-type Entries = Map<string, unzipper.File>;
+/** A part of the ZIP and the budget of the read it belongs to. */
+interface Part {
+  path: string;
+  file: unzipper.File;
+  budget: InflateBudget;
+  isSheet: boolean;
+}
+
+type Entries = Map<string, Part>;
 
 interface XmlHandlers {
   open?: (tag: SaxesTagPlain) => void;
@@ -80,7 +99,7 @@ interface XmlHandlers {
  * the handlers collected; returning from the loop (or `stop()`) inflates no more of the part.
  */
 async function* scanXml(
-  file: unzipper.File,
+  part: Part,
   handlersFor: (stop: () => void) => XmlHandlers,
   maxChars = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<void> {
@@ -89,17 +108,40 @@ async function* scanXml(
     stopped = true;
   });
   const parser = new SaxesParser({ xmlns: false });
-  if (handlers.open) parser.on('opentag', handlers.open);
-  if (handlers.text) parser.on('text', handlers.text);
-  if (handlers.close) parser.on('closetag', (tag) => handlers.close!(tag.name));
-  const stream: Readable = file.stream();
+  // saxes holds a text, attribute or comment until it ends: what runs on without an event is refused.
+  let lastEvent = 0;
+  const mark = () => {
+    lastEvent = parser.position;
+  };
+  parser.on('opentag', (tag) => {
+    mark();
+    handlers.open?.(tag);
+  });
+  parser.on('text', (text) => {
+    mark();
+    handlers.text?.(text);
+  });
+  parser.on('closetag', (tag) => {
+    mark();
+    handlers.close?.(tag.name);
+  });
+  for (const event of ['comment', 'cdata', 'processinginstruction', 'doctype'] as const)
+    parser.on(event, mark);
+  const limit = partLimit(part.path, part.isSheet);
+  if (part.file.uncompressedSize > limit) throw partTooLarge(part.path, limit);
+  const stream: Readable = part.file.stream();
   const decoder = new TextDecoder('utf-8');
   let read = 0;
+  let inflated = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      inflated += chunk.length;
+      if (inflated > limit) throw partTooLarge(part.path, limit);
+      part.budget.spend(chunk.length);
       const text = decoder.decode(chunk, { stream: true });
       read += text.length;
       parser.write(text);
+      if (parser.position - lastEvent > WORKBOOK_LIMITS.xmlValueChars) throw xmlValueTooLong(part.path);
       yield;
       if (stopped || read > maxChars) return;
     }
@@ -112,15 +154,15 @@ async function* scanXml(
 
 /** Runs `scanXml` to its end (or its stop). */
 async function scanAll(
-  file: unzipper.File,
+  part: Part,
   handlersFor: (stop: () => void) => XmlHandlers,
   maxChars?: number,
 ): Promise<void> {
-  for await (const _ of scanXml(file, handlersFor, maxChars)) void _;
+  for await (const _ of scanXml(part, handlersFor, maxChars)) void _;
 }
 
 /** Text of `<t>` elements, phonetic runs (`<rPh>`) left out: a string item or an inline string. */
-function textCollector() {
+function textCollector(where: () => string) {
   let text = '';
   let inText = false;
   let inPhonetic = false;
@@ -140,18 +182,32 @@ function textCollector() {
       else if (name === 'rPh') inPhonetic = false;
     },
     add(t: string) {
-      if (inText) text += t;
+      if (!inText) return;
+      text += t;
+      if (text.length > WORKBOOK_LIMITS.cellChars) throw cellTooLong(where());
     },
   };
 }
 
+/** The ZIP's entries, or null for what is no ZIP; throws for a ZIP past the caps. */
 async function entries(path: string): Promise<Entries | null> {
+  await checkZipDirectory(path);
+  let dir: unzipper.CentralDirectory;
   try {
-    const dir = await unzipper.Open.file(path);
-    return new Map(dir.files.map((f) => [f.path.replace(/^\//, ''), f]));
+    dir = await unzipper.Open.file(path);
   } catch {
     return null;
   }
+  let declared = 0;
+  for (const f of dir.files) declared += f.uncompressedSize;
+  if (declared > WORKBOOK_LIMITS.totalBytes) throw workbookInflatesTooMuch();
+  const budget = new InflateBudget();
+  return new Map(
+    dir.files.map((file) => {
+      const name = file.path.startsWith('/') ? file.path.slice(1) : file.path;
+      return [name, { path: name, file, budget, isSheet: false }];
+    }),
+  );
 }
 
 /** Name of the document a ZIP holds when it is not a workbook, for the 415 message. */
@@ -164,7 +220,7 @@ function otherZip(files: Entries): string {
 
 interface Book {
   files: Entries;
-  sheet: { name: string; file: unzipper.File };
+  sheet: { name: string; part: Part };
   date1904: boolean;
 }
 
@@ -198,9 +254,9 @@ async function openBook(files: Entries): Promise<Book> {
   const first = sheets.find((s) => !s.hidden) ?? sheets[0];
   const target = first && rels.get(first.rid);
   const path = target && (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
-  const file = path ? files.get(path) : undefined;
-  if (!first || !file) throw new WorkbookError('has no worksheet that can be read');
-  return { files, sheet: { name: first.name, file }, date1904 };
+  const part = path ? files.get(path) : undefined;
+  if (!first || !part) throw new WorkbookError('has no worksheet that can be read');
+  return { files, sheet: { name: first.name, part: { ...part, isSheet: true } }, date1904 };
 }
 
 /** A cell as stored: its column, type (`t`), style index (`s`) and text (`<v>` or inline `<is>`). */
@@ -216,7 +272,7 @@ interface RawCell {
  * A row or cell whose reference is missing follows the one before it, as the format allows.
  */
 async function* sheetRows(
-  file: unzipper.File,
+  part: Part,
   maxChars?: number,
   onDimension?: (lastRow: number | null) => void,
 ): AsyncGenerator<{ row: number; cells: RawCell[] }> {
@@ -225,9 +281,9 @@ async function* sheetRows(
   let cells: RawCell[] = [];
   let cell: RawCell | null = null;
   let inValue = false;
-  const inline = textCollector();
+  const inline = textCollector(() => `in the sheet, row ${rowNumber}`);
   const scan = scanXml(
-    file,
+    part,
     () => ({
       open: (tag) => {
         const a = tag.attributes as Record<string, string>;
@@ -260,8 +316,9 @@ async function* sheetRows(
         }
       },
       text: (text) => {
-        if (inValue) cell!.v += text;
-        else inline.add(text);
+        if (!inValue) return inline.add(text);
+        cell!.v += text;
+        if (cell!.v.length > WORKBOOK_LIMITS.cellChars) throw cellTooLong(`in the sheet, row ${rowNumber}`);
       },
       close: (name) => {
         if (name === 'v') inValue = false;
@@ -283,7 +340,7 @@ async function* sheetRows(
       while (ready.length > 0) yield ready.shift()!;
     }
   } catch (error) {
-    if (error instanceof WorkbookError) throw error;
+    if (error instanceof AppError) throw error;
     throw new WorkbookError(`cannot be read (${(error as Error).message.split('\n')[0]})`);
   } finally {
     await scan.return(undefined);
@@ -334,7 +391,7 @@ async function sharedStrings(
   if (!file || wanted?.size === 0) return wanted ? some : all;
   const last = wanted ? Math.max(...wanted) : Number.POSITIVE_INFINITY;
   let index = 0;
-  const item = textCollector();
+  const item = textCollector(() => `shared string ${index}`);
   await scanAll(file, (stop) => ({
     open: (tag) => {
       if (tag.name === 'si') item.reset();
@@ -363,8 +420,11 @@ async function dateStyles(files: Entries): Promise<Set<number>> {
   await scanAll(file, () => ({
     open: (tag) => {
       const a = tag.attributes as Record<string, string>;
-      if (tag.name === 'numFmt') custom.set(Number(a.numFmtId), a.formatCode ?? '');
-      else if (tag.name === 'cellXfs') inCellXfs = true;
+      if (tag.name === 'numFmt') {
+        const code = a.formatCode ?? '';
+        if (code.length > MAX_FORMAT_CODE) throw formatCodeTooLong(code.length, MAX_FORMAT_CODE);
+        custom.set(Number(a.numFmtId), code);
+      } else if (tag.name === 'cellXfs') inCellXfs = true;
       else if (tag.name === 'xf' && inCellXfs) {
         const id = Number(a.numFmtId ?? 0);
         const code = custom.get(id);
@@ -433,7 +493,7 @@ export async function peekWorkbook(path: string): Promise<WorkbookPeek> {
   try {
     const book = await openBook(files);
     let lastRow: number | null = null;
-    for await (const row of sheetRows(book.sheet.file, PEEK_MAX_XML, (n) => (lastRow = n))) {
+    for await (const row of sheetRows(book.sheet.part, PEEK_MAX_XML, (n) => (lastRow = n))) {
       const wanted = new Set(row.cells.flatMap((c) => (c.t === 's' ? [Number(c.v)] : [])));
       const strings = (await sharedStrings(files, wanted)) as Map<number, string>;
       const lookup: Lookup = { strings: (i) => strings.get(i), dates: new Set(), date1904: book.date1904 };
@@ -486,7 +546,7 @@ async function* workbookRecords(path: string, sheetName: string): AsyncGenerator
     date1904: book.date1904,
   };
   let header: string[] | undefined;
-  for await (const row of sheetRows(book.sheet.file)) {
+  for await (const row of sheetRows(book.sheet.part)) {
     if (header === undefined) {
       const cells = dense(row.cells, lookup, Math.max(...row.cells.map((c) => c.col)));
       const last = lastWithValue(cells);
