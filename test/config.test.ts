@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       operatorToken: undefined,
       logLevel: 'info',
       trustProxy: false,
+      apiStatementTimeoutMs: 30000,
+      maxConcurrentUploads: 2,
     });
   });
 
@@ -73,6 +75,9 @@ describe('loadConfig', () => {
     [{ IMPORT_MAX_ROWS: '1.5' }, 'IMPORT_MAX_ROWS'],
     [{ OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ API_STATEMENT_TIMEOUT_MS: '-1' }, 'API_STATEMENT_TIMEOUT_MS'],
+    [{ API_STATEMENT_TIMEOUT_MS: '30s' }, 'API_STATEMENT_TIMEOUT_MS'],
+    [{ MAX_CONCURRENT_UPLOADS: '0' }, 'MAX_CONCURRENT_UPLOADS'],
   ])('refuses %j naming %s', (env, name) => {
     const found = problems(env);
     expect(found).toHaveLength(1);
