@@ -1,21 +1,10 @@
-import type { Readable } from 'node:stream';
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import unzipper from 'unzipper';
 import { AppError } from '../../lib/errors.js';
 import { DATE_FORMAT_IDS, excelDate, isDateCode, lastRowOf, MAX_FORMAT_CODE } from './cell-format.js';
 import { tooManyColumns } from './csv-error.js';
-import {
-  cellTooLong,
-  checkZipDirectory,
-  formatCodeTooLong,
-  InflateBudget,
-  partLimit,
-  partTooLarge,
-  WORKBOOK_LIMITS,
-  workbookInflatesTooMuch,
-  xmlValueTooLong,
-} from './workbook-limits.js';
+import { cellTooLong, formatCodeTooLong, WORKBOOK_LIMITS } from './workbook-limits.js';
+import { entries, scanAll, scanXml, textCollector, type Entries, type Part } from './workbook-parts.js';
 import { MAX_COLUMNS, type RecordEvent } from './records.js';
+import { sharedStrings, type StringTable } from './shared-strings.js';
 
 /**
  * Excel workbooks (.xlsx): a ZIP of XML parts. unzipper opens the ZIP by its central directory, so each
@@ -76,138 +65,6 @@ export function columnOf(ref: string | undefined): number | null {
   let col = 0;
   for (const ch of letters) col = col * 26 + (ch.charCodeAt(0) - 64);
   return col <= EXCEL_MAX_COLUMNS ? col : null;
-}
-
-/** A part of the ZIP and the budget of the read it belongs to. */
-interface Part {
-  path: string;
-  file: unzipper.File;
-  budget: InflateBudget;
-  isSheet: boolean;
-}
-
-type Entries = Map<string, Part>;
-
-interface XmlHandlers {
-  open?: (tag: SaxesTagPlain) => void;
-  text?: (text: string) => void;
-  close?: (name: string) => void;
-}
-
-/**
- * Streams a part's XML through `handlers`, yielding after each chunk so that a caller can hand on what
- * the handlers collected; returning from the loop (or `stop()`) inflates no more of the part.
- */
-async function* scanXml(
-  part: Part,
-  handlersFor: (stop: () => void) => XmlHandlers,
-  maxChars = Number.POSITIVE_INFINITY,
-): AsyncGenerator<void> {
-  let stopped = false;
-  const handlers = handlersFor(() => {
-    stopped = true;
-  });
-  const parser = new SaxesParser({ xmlns: false });
-  // saxes holds a text, attribute or comment until it ends: what runs on without an event is refused.
-  let lastEvent = 0;
-  const mark = () => {
-    lastEvent = parser.position;
-  };
-  parser.on('opentag', (tag) => {
-    mark();
-    handlers.open?.(tag);
-  });
-  parser.on('text', (text) => {
-    mark();
-    handlers.text?.(text);
-  });
-  parser.on('closetag', (tag) => {
-    mark();
-    handlers.close?.(tag.name);
-  });
-  for (const event of ['comment', 'cdata', 'processinginstruction', 'doctype'] as const)
-    parser.on(event, mark);
-  const limit = partLimit(part.path, part.isSheet);
-  if (part.file.uncompressedSize > limit) throw partTooLarge(part.path, limit);
-  const stream: Readable = part.file.stream();
-  const decoder = new TextDecoder('utf-8');
-  let read = 0;
-  let inflated = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      inflated += chunk.length;
-      if (inflated > limit) throw partTooLarge(part.path, limit);
-      part.budget.spend(chunk.length);
-      const text = decoder.decode(chunk, { stream: true });
-      read += text.length;
-      parser.write(text);
-      if (parser.position - lastEvent > WORKBOOK_LIMITS.xmlValueChars) throw xmlValueTooLong(part.path);
-      yield;
-      if (stopped || read > maxChars) return;
-    }
-    parser.close();
-    yield;
-  } finally {
-    stream.destroy();
-  }
-}
-
-/** Runs `scanXml` to its end (or its stop). */
-async function scanAll(
-  part: Part,
-  handlersFor: (stop: () => void) => XmlHandlers,
-  maxChars?: number,
-): Promise<void> {
-  for await (const _ of scanXml(part, handlersFor, maxChars)) void _;
-}
-
-/** Text of `<t>` elements, phonetic runs (`<rPh>`) left out: a string item or an inline string. */
-function textCollector(where: () => string) {
-  let text = '';
-  let inText = false;
-  let inPhonetic = false;
-  return {
-    reset: () => {
-      text = '';
-    },
-    get text() {
-      return text;
-    },
-    open(name: string) {
-      if (name === 't') inText = !inPhonetic;
-      else if (name === 'rPh') inPhonetic = true;
-    },
-    close(name: string) {
-      if (name === 't') inText = false;
-      else if (name === 'rPh') inPhonetic = false;
-    },
-    add(t: string) {
-      if (!inText) return;
-      text += t;
-      if (text.length > WORKBOOK_LIMITS.cellChars) throw cellTooLong(where());
-    },
-  };
-}
-
-/** The ZIP's entries, or null for what is no ZIP; throws for a ZIP past the caps. */
-async function entries(path: string): Promise<Entries | null> {
-  await checkZipDirectory(path);
-  let dir: unzipper.CentralDirectory;
-  try {
-    dir = await unzipper.Open.file(path);
-  } catch {
-    return null;
-  }
-  let declared = 0;
-  for (const f of dir.files) declared += f.uncompressedSize;
-  if (declared > WORKBOOK_LIMITS.totalBytes) throw workbookInflatesTooMuch();
-  const budget = new InflateBudget();
-  return new Map(
-    dir.files.map((file) => {
-      const name = file.path.startsWith('/') ? file.path.slice(1) : file.path;
-      return [name, { path: name, file, budget, isSheet: false }];
-    }),
-  );
 }
 
 /** Name of the document a ZIP holds when it is not a workbook, for the 415 message. */
@@ -345,68 +202,6 @@ async function* sheetRows(
   } finally {
     await scan.return(undefined);
   }
-}
-
-/**
- * The shared-string table, packed: the UTF-8 bytes of every string in one growing buffer and their
- * offsets in a typed array. A million e-mails take about 30 MB this way, against two to three times
- * that as JavaScript strings; a cell's text is decoded when its row is read.
- */
-class StringTable {
-  private bytes = Buffer.allocUnsafe(1 << 16);
-  private ends = new Uint32Array(1 << 12);
-  private used = 0;
-  size = 0;
-
-  push(text: string): void {
-    const need = this.used + Buffer.byteLength(text);
-    if (need > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.bytes.length * 2));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    this.used += this.bytes.write(text, this.used);
-    if (this.size === this.ends.length) {
-      const grown = new Uint32Array(this.ends.length * 2);
-      grown.set(this.ends);
-      this.ends = grown;
-    }
-    this.ends[this.size++] = this.used;
-  }
-
-  get(index: number): string | undefined {
-    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
-    return this.bytes.toString('utf8', index === 0 ? 0 : this.ends[index - 1], this.ends[index]);
-  }
-}
-
-/** Shared strings: all of them, or (`wanted`) only those, reading no further than the last wanted. */
-async function sharedStrings(
-  files: Entries,
-  wanted?: Set<number>,
-): Promise<Map<number, string> | StringTable> {
-  const file = files.get('xl/sharedStrings.xml');
-  const all = new StringTable();
-  const some = new Map<number, string>();
-  if (!file || wanted?.size === 0) return wanted ? some : all;
-  const last = wanted ? Math.max(...wanted) : Number.POSITIVE_INFINITY;
-  let index = 0;
-  const item = textCollector(() => `shared string ${index}`);
-  await scanAll(file, (stop) => ({
-    open: (tag) => {
-      if (tag.name === 'si') item.reset();
-      else item.open(tag.name);
-    },
-    text: (t) => item.add(t),
-    close: (name) => {
-      if (name !== 'si') return item.close(name);
-      if (!wanted) all.push(item.text);
-      else if (wanted.has(index)) some.set(index, item.text);
-      index += 1;
-      if (index > last) stop();
-    },
-  }));
-  return wanted ? some : all;
 }
 
 /** The style indexes (`s` of a cell) whose number format is a date. */
