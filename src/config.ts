@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { trimTrailingSlashes } from './lib/text.js';
 
 const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -29,6 +30,8 @@ const EnvSchema = Type.Object({
   SCIM_BULK_WAIT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 10000000, default: 60000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
+  API_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 3600000, default: 30000 }),
+  MAX_CONCURRENT_UPLOADS: Type.Integer({ minimum: 1, maximum: 1000, default: 2 }),
   REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 600 }),
   SWEEP_INTERVAL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
   OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -65,6 +68,10 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Above this event-loop delay the API answers 503 with Retry-After; 0: never. */
   maxEventLoopDelayMs: number;
+  /** Postgres cancels a statement of the API's pool past this (503 `query_timeout`); 0: never. */
+  apiStatementTimeoutMs: number;
+  /** Uploads one workspace may have reading or staging at once, per API process; more: 429. */
+  maxConcurrentUploads: number;
   /** How long a client has to send a whole request (headers and body); then 408 and the connection closes. */
   requestTimeoutSeconds: number;
   /** How often each worker's sweeper re-enqueues what Postgres says is pending (also once at start). */
@@ -173,9 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpMaxConnections: e.SMTP_MAX_CONNECTIONS,
     mailFrom: e.MAIL_FROM,
     emailRatePerSecond: e.EMAIL_RATE_PER_SECOND,
-    publicUrl: (e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(
-      /\/+$/,
-      '',
+    publicUrl: trimTrailingSlashes(
+      e.PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`,
     ),
     importMaxBytes: e.IMPORT_MAX_BYTES,
     importMaxRows: e.IMPORT_MAX_ROWS,
@@ -183,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scimBulkWaitSeconds: e.SCIM_BULK_WAIT_SECONDS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+    apiStatementTimeoutMs: e.API_STATEMENT_TIMEOUT_MS,
+    maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT_SECONDS,
     sweepIntervalSeconds: e.SWEEP_INTERVAL_SECONDS,
     operatorToken: e.OPERATOR_TOKEN,

@@ -27,18 +27,34 @@ if (config.invitationSecretIsDefault)
 /** Starts the API, the workers or both (ROLE), after creating and migrating the database if needed. */
 async function main(): Promise<void> {
   if (await ensureDatabase(config.databaseUrl)) logger.info('created the database');
-  const db = createDb(config.databaseUrl, {
-    applicationName: `loopit-provision-${config.role}`,
-    max: config.role === 'api' ? 10 : 10 + config.workerConcurrency,
-  });
-  const applied = await migrateToLatest(db);
-  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  const migrator = createDb(config.databaseUrl, { applicationName: 'loopit-provision-migrate', max: 1 });
+  try {
+    const applied = await migrateToLatest(migrator);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  } finally {
+    await migrator.destroy();
+  }
+  // The API's pool cancels long statements (API_STATEMENT_TIMEOUT_MS); the workers' batches may run long.
+  const apiDb =
+    config.role === 'worker'
+      ? undefined
+      : createDb(config.databaseUrl, {
+          applicationName: 'loopit-provision-api',
+          max: 10,
+          statementTimeoutMs: config.apiStatementTimeoutMs,
+        });
+  const workerDb =
+    config.role === 'api'
+      ? undefined
+      : createDb(config.databaseUrl, {
+          applicationName: 'loopit-provision-worker',
+          max: 10 + config.workerConcurrency,
+        });
 
-  const app =
-    config.role === 'worker' ? undefined : await buildApp({ config, db, logger: loggerOptions(config) });
+  const app = apiDb && (await buildApp({ config, db: apiDb, logger: loggerOptions(config) }));
   let workers: WorkerHandle | undefined;
-  if (config.role !== 'api')
-    workers = await startWorkers({ config, db, logger: logger.child({ role: 'worker' }) });
+  if (workerDb)
+    workers = await startWorkers({ config, db: workerDb, logger: logger.child({ role: 'worker' }) });
   if (app) await app.listen({ port: config.port, host: config.host });
 
   let stopping = false;
@@ -57,7 +73,8 @@ async function main(): Promise<void> {
     void (async () => {
       await app?.close(); // stop accepting, finish requests in flight
       await workers?.close(); // finish the batch in hand
-      await db.destroy();
+      await apiDb?.destroy();
+      await workerDb?.destroy();
       process.exit(0);
     })();
   };

@@ -34,6 +34,8 @@ describe('loadConfig', () => {
       operatorToken: undefined,
       logLevel: 'info',
       trustProxy: false,
+      apiStatementTimeoutMs: 30000,
+      maxConcurrentUploads: 2,
     });
   });
 
@@ -74,6 +76,9 @@ describe('loadConfig', () => {
     [{ OPERATOR_TOKEN: 'short' }, 'OPERATOR_TOKEN'],
     [{ INVITATION_SECRET: 'too-short-a-key' }, 'INVITATION_SECRET'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ API_STATEMENT_TIMEOUT_MS: '-1' }, 'API_STATEMENT_TIMEOUT_MS'],
+    [{ API_STATEMENT_TIMEOUT_MS: '30s' }, 'API_STATEMENT_TIMEOUT_MS'],
+    [{ MAX_CONCURRENT_UPLOADS: '0' }, 'MAX_CONCURRENT_UPLOADS'],
   ])('refuses %j naming %s', (env, name) => {
     const found = problems(env);
     expect(found).toHaveLength(1);

@@ -15,6 +15,8 @@ const apps: FastifyInstance[] = [];
 async function app(env: Record<string, string>): Promise<FastifyInstance> {
   const instance = await buildApp({ config: testConfig(ctx.databaseName, env), db: ctx.db, logger: false });
   await instance.ready();
+  // Counts made before Redis connects are skipped (the limit fails open): start counting once it is up.
+  if (env.REDIS_URL === undefined) expect(await instance.redisReady()).toBe(true);
   apps.push(instance);
   return instance;
 }
@@ -50,10 +52,46 @@ describe('the rate limit per token', () => {
       status: '429',
     });
 
-    // A wrong secret behind the same public prefix has a bucket of its own; /healthz is never limited.
+    // A wrong secret behind the same public prefix spends the address's bucket; /healthz is never limited.
     const forged = `${ws.token.slice(0, 14)}AAAA`;
     expect((await call(limited, 'GET', '/v1/users', { token: forged })).status).toBe(401);
     for (let i = 0; i < 5; i++) expect((await call(limited, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('gives a token one bucket however the header spells the scheme and the spaces', async () => {
+    const limited = await app({ RATE_LIMIT_PER_MINUTE: '4' });
+    const token = await makeToken(ctx.db, ws.workspaceId, ['users']);
+    const spellings = [`bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`, `Bearer\t${token} `];
+    for (const authorization of spellings) {
+      const res = await call(limited, 'GET', '/v1/roles', { headers: { authorization } });
+      expect(res.status).toBe(200);
+    }
+    const over = await call(limited, 'GET', '/v1/roles', {
+      headers: { authorization: `bEaReR \t ${token}` },
+    });
+    expect(over.status).toBe(429);
+    // Another token of the same workspace has its own bucket.
+    expect((await call(limited, 'GET', '/v1/roles', { token: ws.token })).status).toBe(200);
+  });
+
+  it('counts a caller without a valid token by address, whatever Authorization it sends', async () => {
+    const limited = await app({ RATE_LIMIT_PER_MINUTE: '4' });
+    const forged = `${ws.token.slice(0, 14)}${'A'.repeat(ws.token.length - 14)}`;
+    const headers: Record<string, string>[] = [
+      { authorization: 'Bearer random-1' },
+      { authorization: 'Basic eDp5' },
+      { authorization: `Bearer ${forged}` },
+      {},
+    ];
+    for (const h of headers)
+      expect((await call(limited, 'GET', '/v1/roles', { headers: h })).status).toBe(401);
+    const over = await call(limited, 'GET', '/v1/roles', {
+      headers: { authorization: 'Bearer random-2', 'x-random': 'r' },
+    });
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('rate_limited');
+    // A valid token is counted apart from its address.
+    expect((await call(limited, 'GET', '/v1/roles', { token: ws.token })).status).toBe(200);
   });
 
   it('is shared by every API process (counted in Redis)', async () => {

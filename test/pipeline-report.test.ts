@@ -119,6 +119,18 @@ describe('cellValue', () => {
     expect(cellValue('Linus \r\n Benedict', 'name')).toBe('Linus Benedict');
     expect(cellValue('line one\nline two')).toBe('line one\nline two');
   });
+
+  it('folds each run of breaks with the blanks around it, and keeps blanks without a break', () => {
+    expect(cellValue('a \t\r\n\n \tb  c\rd', 'name')).toBe('a b  c d');
+    expect(cellValue('a \n \n b', 'name')).toBe('a  b');
+  });
+
+  it('folds a name cell of 200,000 spaces and one break in one pass', () => {
+    const spaces = ' '.repeat(200_000);
+    expect(cellValue(`Ada${spaces}x\n`, 'name')).toBe(`Ada${spaces}x`);
+    expect(cellValue(`Ada${spaces}\nLovelace`, 'name')).toBe('Ada Lovelace');
+    expect(cellValue(`${'\t \r'.repeat(70_000)}Ada`, 'name')).toBe('Ada');
+  });
 });
 
 describe('reportStream', () => {

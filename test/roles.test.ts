@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, useTestContext } from './support/context.js';
-import { makeWorkspace } from './support/factories.js';
+import { makeToken, makeWorkspace } from './support/factories.js';
 
 const ctx = useTestContext();
 let a: { workspaceId: string; token: string };
@@ -54,6 +54,29 @@ describe('GET /v1/roles', () => {
   it('never shows another workspace’s roles', async () => {
     const res = await call(ctx.app, 'GET', '/v1/roles', { token: b.token });
     expect(res.body.data.map((r: { name: string }) => r.name)).toEqual(['Owner']);
+  });
+});
+
+describe('the admin scope on role changes', () => {
+  it('answers 403 to a users-only token creating, renaming or re-ranking a role, and lets it list them', async () => {
+    const usersOnly = await makeToken(ctx.db, a.workspaceId, ['users']);
+    const roleId = (await call(ctx.app, 'GET', '/v1/roles', { token: usersOnly })).body.data[2].id;
+    const created = await call(ctx.app, 'POST', '/v1/roles', {
+      token: usersOnly,
+      body: { name: 'Boss', rank: 99 },
+    });
+    const ranked = await call(ctx.app, 'PATCH', `/v1/roles/${roleId}`, {
+      token: usersOnly,
+      body: { rank: 99 },
+    });
+    for (const res of [created, ranked]) {
+      expect(res.status).toBe(403);
+      expect(res.body.error).toMatchObject({ code: 'insufficient_scope', requiredScope: 'admin' });
+    }
+    const admin = await makeToken(ctx.db, a.workspaceId, ['admin']);
+    expect((await call(ctx.app, 'POST', '/v1/roles', { token: admin, body: { name: 'Boss' } })).status).toBe(
+      201,
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Scope } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
 import type { RouteAccess } from '../plugins/types.js';
+import { bearerToken } from './tokens.js';
 import { authenticate, type Caller } from './tokens.service.js';
 
 const missingToken = (): AppError =>
@@ -20,8 +21,8 @@ const missingToken = (): AppError =>
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
+  const token = bearerToken(header);
+  if (token === undefined) {
     throw new AppError(
       401,
       'invalid_token',
@@ -32,7 +33,7 @@ function bearer(request: FastifyRequest): string | undefined {
       },
     );
   }
-  return match[1];
+  return token;
 }
 
 const equalSecret = (a: string, b: string): boolean => {

@@ -28,6 +28,14 @@ export function prefixOf(token: string): string | undefined {
   return match?.[1];
 }
 
+/**
+ * The token of an Authorization header: the scheme in any case, then spaces or tabs. Undefined for a
+ * header of another shape.
+ */
+export function bearerToken(header: string): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
 export const sameHash = (a: Buffer, b: Buffer): boolean => a.length === b.length && timingSafeEqual(a, b);
 
 export const isScope = (value: string): value is Scope => (SCOPES as readonly string[]).includes(value);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImportJson, ImportRowJson } from '../imports/imports.service.js';
+import { trimTrailingSlashes } from '../lib/text.js';
 import { ProgressReporter, n, summaryLines } from './progress.js';
 
 /** A failure the CLI reports as `error: message` (nothing when empty) and exits with `exitCode`. */
@@ -166,7 +167,7 @@ function baseUrl(given: string | undefined): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new CliError(`--base must be an http or https URL; got '${raw}'`, 2);
-  return url.href.replace(/\/+$/, '');
+  return trimTrailingSlashes(url.href);
 }
 
 function uploadQuery(file: string, opts: ImportOpts): string {

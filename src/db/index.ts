@@ -12,6 +12,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 export interface DbOptions {
   max?: number;
   applicationName?: string;
+  /** Postgres cancels any statement of this pool's sessions running longer (57014); 0 or absent: never. */
+  statementTimeoutMs?: number;
 }
 
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
@@ -21,6 +23,7 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
     application_name: options.applicationName ?? 'loopit-provision',
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   // An idle client that loses its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});

@@ -19,6 +19,7 @@ import { Import, ImportRow, RowsQuery, UploadQuery } from './schemas.js';
 import { acceptUpload } from './upload.service.js';
 import { discard } from './spool.js';
 import { readUpload } from './upload-request.js';
+import { takeUploadSlot } from './upload-slots.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(multipart, {
@@ -49,34 +50,40 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['imports'],
         summary: 'Upload a CSV (multipart field "file", or the raw body); 202 with the queued import',
         querystring: UploadQuery,
-        response: { 200: Import, 202: Import, ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
+        response: { 200: Import, 202: Import, ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429) },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      const rawKey = request.headers['idempotency-key'];
-      const key = typeof rawKey === 'string' ? rawKey : undefined;
-      const holder: KeyRow | undefined =
-        rawKey === undefined ? undefined : await claimIdempotencyKey(app.db, caller.workspaceId, rawKey);
+      // Uploads hold a pool connection while they stage: a workspace gets a few at a time (429 past them).
+      const release = takeUploadSlot(caller.workspaceId, app.config.maxConcurrentUploads);
       try {
-        const upload = await readUpload(request, app.config.importMaxBytes);
+        const rawKey = request.headers['idempotency-key'];
+        const key = typeof rawKey === 'string' ? rawKey : undefined;
+        const holder: KeyRow | undefined =
+          rawKey === undefined ? undefined : await claimIdempotencyKey(app.db, caller.workspaceId, rawKey);
         try {
-          const { replay, imp } = await acceptUpload(app.db, app.config, {
-            workspaceId: caller.workspaceId,
-            actor: caller.tokenPrefix,
-            ...upload,
-            ...(key ? { idempotencyKey: key } : {}),
-            ...(holder ? { holder } : {}),
-          });
-          if (replay) return reply.status(200).send(toImport(imp));
-          await enqueueImport(app.queues, request.log, caller.workspaceId, imp.id, imp.attempt);
-          return reply.status(202).header('location', `/v1/imports/${imp.id}`).send(toImport(imp));
-        } finally {
-          await discard(upload.spooled.path);
+          const upload = await readUpload(request, app.config.importMaxBytes);
+          try {
+            const { replay, imp } = await acceptUpload(app.db, app.config, {
+              workspaceId: caller.workspaceId,
+              actor: caller.tokenPrefix,
+              ...upload,
+              ...(key ? { idempotencyKey: key } : {}),
+              ...(holder ? { holder } : {}),
+            });
+            if (replay) return reply.status(200).send(toImport(imp));
+            await enqueueImport(app.queues, request.log, caller.workspaceId, imp.id, imp.attempt);
+            return reply.status(202).header('location', `/v1/imports/${imp.id}`).send(toImport(imp));
+          } finally {
+            await discard(upload.spooled.path);
+          }
+        } catch (error) {
+          if (key && !holder) await releaseIdempotencyKey(app.db, caller.workspaceId, key);
+          throw error;
         }
-      } catch (error) {
-        if (key && !holder) await releaseIdempotencyKey(app.db, caller.workspaceId, key);
-        throw error;
+      } finally {
+        release();
       }
     },
   );

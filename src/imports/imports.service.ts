@@ -90,7 +90,7 @@ export async function listImports(
   query: { limit?: string; cursor?: string },
 ): Promise<Page<ImportJson>> {
   const limit = parseLimit(query.limit);
-  const cursor = decodeCursor(query.cursor, ['string']);
+  const cursor = decodeCursor(query.cursor, ['uuid']);
   const rows = await imports.listImports(db, workspaceId, limit + 1, cursor?.[0] as string | undefined);
   return toPage(rows, limit, (r) => [r.id], toImport);
 }
@@ -129,7 +129,7 @@ export async function listImportRows(
 ): Promise<Page<ImportRowJson>> {
   await getImport(db, workspaceId, importId);
   const limit = parseLimit(query.limit);
-  const cursor = decodeCursor(query.cursor, ['number']);
+  const cursor = decodeCursor(query.cursor, ['int']);
   if (query.status !== undefined && !ROW_STATUSES.includes(query.status)) {
     throw new AppError(400, 'invalid_status', `status must be one of ${ROW_STATUSES.join(', ')}.`, {
       field: 'status',

@@ -2,6 +2,7 @@ import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { AppError, badRequest } from '../lib/errors.js';
+import { unstorableText } from '../lib/text.js';
 import { OPTION_NAMES, parseOptions, type ImportOptions } from './options.js';
 import { discard, fileTooLarge, spool, type Spooled } from './spool.js';
 
@@ -58,6 +59,9 @@ export async function readUpload(request: FastifyRequest, maxBytes: number): Pro
         }
       }
       checkNames(fields);
+      const bad = unstorableText(fields) ?? (fileName === null ? undefined : unstorableText(fileName));
+      if (bad !== undefined)
+        throw badRequest('invalid_text', `The form contains ${bad}, which cannot be stored; remove it.`);
       if (!spooled)
         throw badRequest('missing_file', "The form has no file; send the CSV in the form field 'file'.", {
           field: 'file',

@@ -1,4 +1,6 @@
 import { badRequest } from './errors.js';
+import { isUuid } from './ids.js';
+import { unstorableText } from './text.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
@@ -32,18 +34,36 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(raw: string | undefined, shape: ('string' | 'number')[]): unknown[] | undefined {
+/**
+ * What each place of a cursor holds, as the column it is compared with: a `uuid`, an `int` (Postgres
+ * `integer`), or `text` (no NUL or half surrogate pair, which Postgres cannot compare). A cursor that
+ * does not fit is 400 `invalid_cursor`, never a query that fails.
+ */
+export type CursorPart = 'uuid' | 'int' | 'text';
+
+const INT_MAX = 2_147_483_647;
+/** Longer than any key a page ends on (names are at most 200 characters). */
+const MAX_CURSOR_CHARS = 4_096;
+
+const fits: Record<CursorPart, (value: unknown) => boolean> = {
+  uuid: (v) => typeof v === 'string' && isUuid(v),
+  int: (v) => Number.isInteger(v) && Math.abs(v as number) <= INT_MAX,
+  text: (v) => typeof v === 'string' && unstorableText(v) === undefined,
+};
+
+export function decodeCursor(raw: string | undefined, shape: CursorPart[]): unknown[] | undefined {
   if (raw === undefined || raw === '') return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
+    if (raw.length <= MAX_CURSOR_CHARS)
+      parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
   } catch {
     parsed = undefined;
   }
   if (
     !Array.isArray(parsed) ||
     parsed.length !== shape.length ||
-    parsed.some((v, i) => typeof v !== shape[i])
+    parsed.some((v, i) => !fits[shape[i]!](v))
   ) {
     throw badRequest(
       'invalid_cursor',

@@ -32,3 +32,10 @@ export function unstorableText(value: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** `value` without the slashes it ends with (a base URL's), in one pass from the end. */
+export function trimTrailingSlashes(value: string): string {
+  let end = value.length;
+  while (end > 0 && value[end - 1] === '/') end -= 1;
+  return value.slice(0, end);
+}

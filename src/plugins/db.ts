@@ -5,7 +5,12 @@ import { createDb, type Db } from '../db/index.js';
 /** Decorates `db`; destroys the pool on close unless the caller passed in its own. */
 export default fp(
   async function db(app: FastifyInstance, opts: { db?: Db }) {
-    const instance = opts.db ?? createDb(app.config.databaseUrl, { applicationName: 'loopit-provision-api' });
+    const instance =
+      opts.db ??
+      createDb(app.config.databaseUrl, {
+        applicationName: 'loopit-provision-api',
+        statementTimeoutMs: app.config.apiStatementTimeoutMs,
+      });
     app.decorate('db', instance);
     if (!opts.db) app.addHook('onClose', async () => instance.destroy());
   },

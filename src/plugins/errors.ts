@@ -1,8 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ScimError } from '../lib/errors.js';
-
 import { ERROR as SCIM_ERROR } from '../scim/schema/urns.js';
+
+/** Postgres's code for a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+const RETRY_AFTER_TIMEOUT = 5;
 
 const isScim = (request: FastifyRequest): boolean => request.url.startsWith('/scim/');
 
@@ -73,6 +76,14 @@ function mapError(error: FastifyError | Error): Mapped | undefined {
       message: error.detail,
       scimType: error.scimType,
       headers: error.headers,
+    };
+  }
+  if ((error as { code?: string }).code === QUERY_CANCELED) {
+    return {
+      status: 503,
+      code: 'query_timeout',
+      message: `The request took longer than the database allows one step; retry in ${RETRY_AFTER_TIMEOUT} seconds, or narrow it.`,
+      headers: { 'retry-after': String(RETRY_AFTER_TIMEOUT) },
     };
   }
   const fe = error as FastifyError;

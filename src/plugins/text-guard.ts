@@ -8,8 +8,8 @@ const refusal = (where: string, what: string) =>
 
 /**
  * Text Postgres cannot hold (the NUL character, half a surrogate pair) is refused at the edge with 400
- * `invalid_text`, rather than reaching a query as a 500: in JSON bodies, and in the query string and
- * path of /v1 routes. SCIM has its own parser (`scim/json-body.ts`) and checks its parameters itself.
+ * `invalid_text`, rather than reaching a query as a 500: in JSON bodies, and in the query string,
+ * path and form-encoded body of /v1 routes. SCIM has its own parser (`scim/json-body.ts`) and checks its parameters itself.
  */
 export default fp(
   async function textGuard(app: FastifyInstance) {
@@ -26,6 +26,12 @@ export default fp(
       if (request.url.startsWith('/scim/')) return;
       const bad = unstorableText(request.query) ?? unstorableText(request.params);
       if (bad !== undefined) throw refusal('URL', bad);
+      // A form's fields are plain strings (@fastify/formbody); other bodies are checked by their parser.
+      const form = request.headers['content-type']
+        ?.toLowerCase()
+        .startsWith('application/x-www-form-urlencoded');
+      const inForm = form ? unstorableText(request.body) : undefined;
+      if (inForm !== undefined) throw refusal('form', inForm);
     });
   },
   { name: 'text-guard' },

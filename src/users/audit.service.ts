@@ -32,7 +32,7 @@ export async function listAudit(
   },
 ): Promise<Page<AuditEvent>> {
   const limit = parseLimit(query.limit);
-  const cursor = decodeCursor(query.cursor, ['string']);
+  const cursor = decodeCursor(query.cursor, ['uuid']);
   let since: Date | undefined;
   if (query.since !== undefined) {
     since = new Date(query.since);

@@ -26,7 +26,7 @@ export async function listLocations(
   query: PageQuery,
 ): Promise<Page<Location>> {
   const limit = parseLimit(query.limit);
-  const cursor = decodeCursor(query.cursor, ['string', 'string']);
+  const cursor = decodeCursor(query.cursor, ['text', 'uuid']);
   const after = cursor ? { nameKey: cursor[0] as string, id: cursor[1] as string } : undefined;
   const rows = await repo.listLocations(db, workspaceId, limit + 1, after);
   return toPage(rows, limit, (r) => [r.name_key, r.id], toLocation);

@@ -22,7 +22,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/v1/roles',
     {
-      config: { scope: 'users' },
+      // Creating and ranking roles moves members' effective roles: an administrator's decision.
+      config: { scope: 'admin' },
       schema: {
         tags: ['roles'],
         summary: 'Create a role',
@@ -37,7 +38,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/v1/roles/:id',
     {
-      config: { scope: 'users' },
+      config: { scope: 'admin' },
       schema: {
         tags: ['roles'],
         summary: 'Rename a role or change its rank',

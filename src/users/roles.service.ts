@@ -33,7 +33,7 @@ const roleExists = (name: string) =>
 
 export async function listRoles(db: DbOrTx, workspaceId: string, query: PageQuery): Promise<Page<Role>> {
   const limit = parseLimit(query.limit);
-  const cursor = decodeCursor(query.cursor, ['number', 'string']);
+  const cursor = decodeCursor(query.cursor, ['int', 'uuid']);
   const after = cursor ? { rank: cursor[0] as number, id: cursor[1] as string } : undefined;
   const [rows, settings] = await Promise.all([
     repo.listRoles(db, workspaceId, limit + 1, after),

@@ -111,7 +111,7 @@ export interface ListQuery {
 
 export async function listUsers(db: Db, workspaceId: string, query: ListQuery): Promise<Page<User>> {
   const limit = parseLimit(query.limit);
-  const cursor = decodeCursor(query.cursor, ['string']);
+  const cursor = decodeCursor(query.cursor, ['uuid']);
   const rows = await repo.listUserViews(
     db,
     workspaceId,

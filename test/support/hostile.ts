@@ -14,6 +14,10 @@ export const UPLOAD_ERROR_CODES = [
   'invalid_csv',
   'too_many_columns',
   'invalid_workbook',
+  'workbook_too_large',
+  'workbook_too_many_entries',
+  'cell_too_long',
+  'xml_value_too_long',
 ] as const;
 
 /** What a workspace has staged and enqueued: refused uploads must leave all three unchanged. */
@@ -53,4 +57,31 @@ export function prototypeClean(): boolean {
       ].includes(k),
     )
   );
+}
+
+/**
+ * Asks the API's /healthz every 50 ms until stopped; resolves to the slowest answer in milliseconds, so
+ * that a test can show the API kept answering everyone while it refused or read something large.
+ */
+export function watchHealth(app: FastifyInstance): { stop: () => Promise<number> } {
+  let running = true;
+  let slowest = 0;
+  const loop = (async () => {
+    // Measured from when the request was due, so a stall during the pause between requests counts too.
+    let due = performance.now();
+    while (running) {
+      const res = await app.inject({ method: 'GET', url: '/healthz' });
+      slowest = Math.max(slowest, performance.now() - due);
+      if (res.statusCode !== 200) slowest = Number.POSITIVE_INFINITY;
+      due = performance.now() + 50;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return slowest;
+    },
+  };
 }

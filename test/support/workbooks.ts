@@ -54,7 +54,17 @@ export async function handWorkbook(
   options: { sharedStrings?: string[]; parts?: Record<string, string | null> } = {},
 ): Promise<Buffer> {
   const zip = new JSZip();
-  const parts: Record<string, string | null> = {
+  for (const [name, text] of Object.entries(handParts(sheetXml, options)))
+    if (text !== null) zip.file(name, text);
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
+}
+
+/** The parts of `handWorkbook`, by path; a part given as null is left out. */
+export function handParts(
+  sheetXml: string,
+  options: { sharedStrings?: string[]; parts?: Record<string, string | null> } = {},
+): Record<string, string | null> {
+  return {
     '[Content_Types].xml': CONTENT_TYPES,
     '_rels/.rels': `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
     'xl/workbook.xml': `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="People" sheetId="1" r:id="rId1"/></sheets></workbook>`,
@@ -69,8 +79,6 @@ export async function handWorkbook(
       : {}),
     ...options.parts,
   };
-  for (const [name, text] of Object.entries(parts)) if (text !== null) zip.file(name, text);
-  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
 /** Inline-string cells of a row, `r` attributes included unless `noRefs`. */

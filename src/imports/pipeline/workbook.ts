@@ -1,9 +1,10 @@
-import type { Readable } from 'node:stream';
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import unzipper from 'unzipper';
 import { AppError } from '../../lib/errors.js';
+import { DATE_FORMAT_IDS, excelDate, isDateCode, lastRowOf, MAX_FORMAT_CODE } from './cell-format.js';
 import { tooManyColumns } from './csv-error.js';
+import { cellTooLong, formatCodeTooLong, WORKBOOK_LIMITS } from './workbook-limits.js';
+import { entries, scanAll, scanXml, textCollector, type Entries, type Part } from './workbook-parts.js';
 import { MAX_COLUMNS, type RecordEvent } from './records.js';
+import { sharedStrings, type StringTable } from './shared-strings.js';
 
 /**
  * Excel workbooks (.xlsx): a ZIP of XML parts. unzipper opens the ZIP by its central directory, so each
@@ -66,93 +67,6 @@ export function columnOf(ref: string | undefined): number | null {
   return col <= EXCEL_MAX_COLUMNS ? col : null;
 }
 
-type Entries = Map<string, unzipper.File>;
-
-interface XmlHandlers {
-  open?: (tag: SaxesTagPlain) => void;
-  text?: (text: string) => void;
-  close?: (name: string) => void;
-}
-
-/**
- * Streams a part's XML through `handlers`, yielding after each chunk so that a caller can hand on what
- * the handlers collected; returning from the loop (or `stop()`) inflates no more of the part.
- */
-async function* scanXml(
-  file: unzipper.File,
-  handlersFor: (stop: () => void) => XmlHandlers,
-  maxChars = Number.POSITIVE_INFINITY,
-): AsyncGenerator<void> {
-  let stopped = false;
-  const handlers = handlersFor(() => {
-    stopped = true;
-  });
-  const parser = new SaxesParser({ xmlns: false });
-  if (handlers.open) parser.on('opentag', handlers.open);
-  if (handlers.text) parser.on('text', handlers.text);
-  if (handlers.close) parser.on('closetag', (tag) => handlers.close!(tag.name));
-  const stream: Readable = file.stream();
-  const decoder = new TextDecoder('utf-8');
-  let read = 0;
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const text = decoder.decode(chunk, { stream: true });
-      read += text.length;
-      parser.write(text);
-      yield;
-      if (stopped || read > maxChars) return;
-    }
-    parser.close();
-    yield;
-  } finally {
-    stream.destroy();
-  }
-}
-
-/** Runs `scanXml` to its end (or its stop). */
-async function scanAll(
-  file: unzipper.File,
-  handlersFor: (stop: () => void) => XmlHandlers,
-  maxChars?: number,
-): Promise<void> {
-  for await (const _ of scanXml(file, handlersFor, maxChars)) void _;
-}
-
-/** Text of `<t>` elements, phonetic runs (`<rPh>`) left out: a string item or an inline string. */
-function textCollector() {
-  let text = '';
-  let inText = false;
-  let inPhonetic = false;
-  return {
-    reset: () => {
-      text = '';
-    },
-    get text() {
-      return text;
-    },
-    open(name: string) {
-      if (name === 't') inText = !inPhonetic;
-      else if (name === 'rPh') inPhonetic = true;
-    },
-    close(name: string) {
-      if (name === 't') inText = false;
-      else if (name === 'rPh') inPhonetic = false;
-    },
-    add(t: string) {
-      if (inText) text += t;
-    },
-  };
-}
-
-async function entries(path: string): Promise<Entries | null> {
-  try {
-    const dir = await unzipper.Open.file(path);
-    return new Map(dir.files.map((f) => [f.path.replace(/^\//, ''), f]));
-  } catch {
-    return null;
-  }
-}
-
 /** Name of the document a ZIP holds when it is not a workbook, for the 415 message. */
 function otherZip(files: Entries): string {
   if (files.has('word/document.xml')) return 'a Word document (.docx)';
@@ -163,7 +77,7 @@ function otherZip(files: Entries): string {
 
 interface Book {
   files: Entries;
-  sheet: { name: string; file: unzipper.File };
+  sheet: { name: string; part: Part };
   date1904: boolean;
 }
 
@@ -197,9 +111,9 @@ async function openBook(files: Entries): Promise<Book> {
   const first = sheets.find((s) => !s.hidden) ?? sheets[0];
   const target = first && rels.get(first.rid);
   const path = target && (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
-  const file = path ? files.get(path) : undefined;
-  if (!first || !file) throw new WorkbookError('has no worksheet that can be read');
-  return { files, sheet: { name: first.name, file }, date1904 };
+  const part = path ? files.get(path) : undefined;
+  if (!first || !part) throw new WorkbookError('has no worksheet that can be read');
+  return { files, sheet: { name: first.name, part: { ...part, isSheet: true } }, date1904 };
 }
 
 /** A cell as stored: its column, type (`t`), style index (`s`) and text (`<v>` or inline `<is>`). */
@@ -215,7 +129,7 @@ interface RawCell {
  * A row or cell whose reference is missing follows the one before it, as the format allows.
  */
 async function* sheetRows(
-  file: unzipper.File,
+  part: Part,
   maxChars?: number,
   onDimension?: (lastRow: number | null) => void,
 ): AsyncGenerator<{ row: number; cells: RawCell[] }> {
@@ -224,15 +138,15 @@ async function* sheetRows(
   let cells: RawCell[] = [];
   let cell: RawCell | null = null;
   let inValue = false;
-  const inline = textCollector();
+  const inline = textCollector(() => `in the sheet, row ${rowNumber}`);
   const scan = scanXml(
-    file,
+    part,
     () => ({
       open: (tag) => {
         const a = tag.attributes as Record<string, string>;
         switch (tag.name) {
           case 'dimension':
-            onDimension?.(/(\d+)$/.test(a.ref ?? '') ? Number(/(\d+)$/.exec(a.ref!)![1]) : null);
+            onDimension?.(lastRowOf(a.ref));
             break;
           case 'row':
             rowNumber = a.r ? Number(a.r) : rowNumber + 1;
@@ -259,8 +173,9 @@ async function* sheetRows(
         }
       },
       text: (text) => {
-        if (inValue) cell!.v += text;
-        else inline.add(text);
+        if (!inValue) return inline.add(text);
+        cell!.v += text;
+        if (cell!.v.length > WORKBOOK_LIMITS.cellChars) throw cellTooLong(`in the sheet, row ${rowNumber}`);
       },
       close: (name) => {
         if (name === 'v') inValue = false;
@@ -282,89 +197,12 @@ async function* sheetRows(
       while (ready.length > 0) yield ready.shift()!;
     }
   } catch (error) {
-    if (error instanceof WorkbookError) throw error;
+    if (error instanceof AppError) throw error;
     throw new WorkbookError(`cannot be read (${(error as Error).message.split('\n')[0]})`);
   } finally {
     await scan.return(undefined);
   }
 }
-
-/**
- * The shared-string table, packed: the UTF-8 bytes of every string in one growing buffer and their
- * offsets in a typed array. A million e-mails take about 30 MB this way, against two to three times
- * that as JavaScript strings; a cell's text is decoded when its row is read.
- */
-class StringTable {
-  private bytes = Buffer.allocUnsafe(1 << 16);
-  private ends = new Uint32Array(1 << 12);
-  private used = 0;
-  size = 0;
-
-  push(text: string): void {
-    const need = this.used + Buffer.byteLength(text);
-    if (need > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.bytes.length * 2));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    this.used += this.bytes.write(text, this.used);
-    if (this.size === this.ends.length) {
-      const grown = new Uint32Array(this.ends.length * 2);
-      grown.set(this.ends);
-      this.ends = grown;
-    }
-    this.ends[this.size++] = this.used;
-  }
-
-  get(index: number): string | undefined {
-    if (!Number.isInteger(index) || index < 0 || index >= this.size) return undefined;
-    return this.bytes.toString('utf8', index === 0 ? 0 : this.ends[index - 1], this.ends[index]);
-  }
-}
-
-/** Shared strings: all of them, or (`wanted`) only those, reading no further than the last wanted. */
-async function sharedStrings(
-  files: Entries,
-  wanted?: Set<number>,
-): Promise<Map<number, string> | StringTable> {
-  const file = files.get('xl/sharedStrings.xml');
-  const all = new StringTable();
-  const some = new Map<number, string>();
-  if (!file || wanted?.size === 0) return wanted ? some : all;
-  const last = wanted ? Math.max(...wanted) : Number.POSITIVE_INFINITY;
-  let index = 0;
-  const item = textCollector();
-  await scanAll(file, (stop) => ({
-    open: (tag) => {
-      if (tag.name === 'si') item.reset();
-      else item.open(tag.name);
-    },
-    text: (t) => item.add(t),
-    close: (name) => {
-      if (name !== 'si') return item.close(name);
-      if (!wanted) all.push(item.text);
-      else if (wanted.has(index)) some.set(index, item.text);
-      index += 1;
-      if (index > last) stop();
-    },
-  }));
-  return wanted ? some : all;
-}
-
-/** Built-in number formats that show a date or time. */
-const DATE_FORMAT_IDS = new Set([
-  14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54,
-  55, 56, 57, 58,
-]);
-
-/** A custom format code shows a date when, outside quotes and brackets, it has a date or time letter. */
-const isDateCode = (code: string): boolean =>
-  /[ymdhs]/i.test(
-    code
-      .replace(/\[[^\]]*]/g, '')
-      .replace(/"[^"]*"/g, '')
-      .replace(/\\./g, ''),
-  );
 
 /** The style indexes (`s` of a cell) whose number format is a date. */
 async function dateStyles(files: Entries): Promise<Set<number>> {
@@ -377,8 +215,11 @@ async function dateStyles(files: Entries): Promise<Set<number>> {
   await scanAll(file, () => ({
     open: (tag) => {
       const a = tag.attributes as Record<string, string>;
-      if (tag.name === 'numFmt') custom.set(Number(a.numFmtId), a.formatCode ?? '');
-      else if (tag.name === 'cellXfs') inCellXfs = true;
+      if (tag.name === 'numFmt') {
+        const code = a.formatCode ?? '';
+        if (code.length > MAX_FORMAT_CODE) throw formatCodeTooLong(code.length, MAX_FORMAT_CODE);
+        custom.set(Number(a.numFmtId), code);
+      } else if (tag.name === 'cellXfs') inCellXfs = true;
       else if (tag.name === 'xf' && inCellXfs) {
         const id = Number(a.numFmtId ?? 0);
         const code = custom.get(id);
@@ -391,20 +232,6 @@ async function dateStyles(files: Entries): Promise<Set<number>> {
     },
   }));
   return styles;
-}
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** An Excel date serial as `YYYY-MM-DD`, with ` HH:MM:SS` when it has a time of day. */
-export function excelDate(serial: number, date1904: boolean): string {
-  const ms = Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000);
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return String(serial);
-  const day = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  const seconds = d.getUTCHours() * 3600 + d.getUTCMinutes() * 60 + d.getUTCSeconds();
-  return seconds === 0
-    ? day
-    : `${day} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
 interface Lookup {
@@ -461,7 +288,7 @@ export async function peekWorkbook(path: string): Promise<WorkbookPeek> {
   try {
     const book = await openBook(files);
     let lastRow: number | null = null;
-    for await (const row of sheetRows(book.sheet.file, PEEK_MAX_XML, (n) => (lastRow = n))) {
+    for await (const row of sheetRows(book.sheet.part, PEEK_MAX_XML, (n) => (lastRow = n))) {
       const wanted = new Set(row.cells.flatMap((c) => (c.t === 's' ? [Number(c.v)] : [])));
       const strings = (await sharedStrings(files, wanted)) as Map<number, string>;
       const lookup: Lookup = { strings: (i) => strings.get(i), dates: new Set(), date1904: book.date1904 };
@@ -514,7 +341,7 @@ async function* workbookRecords(path: string, sheetName: string): AsyncGenerator
     date1904: book.date1904,
   };
   let header: string[] | undefined;
-  for await (const row of sheetRows(book.sheet.file)) {
+  for await (const row of sheetRows(book.sheet.part)) {
     if (header === undefined) {
       const cells = dense(row.cells, lookup, Math.max(...row.cells.map((c) => c.col)));
       const last = lastWithValue(cells);
