@@ -105,8 +105,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
     bodyLimit: 1_048_576,
-    // `/scim/v2/Users/` is the collection, as generic SCIM clients build it; `/v1/users/` likewise.
-    routerOptions: { ignoreTrailingSlash: true },
     // A path that is not valid percent-encoded UTF-8 (`/v1/users/%FF`) fails before routing: same envelope.
     frameworkErrors: (error, request, reply) => {
       void sendError(request, reply.header('x-request-id', request.id), {

@@ -9,7 +9,7 @@ import { scimCaller } from '../resources/users.service.js';
 import usersRoutes from './users.routes.js';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const RESOURCE = /^\/scim\/v2\/(Users|Groups)(?:\/:id)?$/;
+const RESOURCE = /^\/scim\/v2\/(Users|Groups)(?:\/:id|\/)?$/;
 
 function refusal(status: number, payload: unknown): Refusal {
   try {

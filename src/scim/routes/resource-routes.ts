@@ -71,12 +71,25 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
     const tags = ['scim'];
     const byId = { params: IdParams, querystring: ProjectionQuery };
 
-    app.get(
-      base,
-      { config, schema: { tags, summary: summaries.list, querystring: ListQuery } },
-      async (request, reply) =>
-        reply.type(SCIM_JSON).send(await service.list(app.db, caller(request), listParams(request.query))),
-    );
+    // `/Users/` is the collection too, as generic SCIM clients build it (hidden from the OpenAPI).
+    for (const url of [base, `${base}/`]) {
+      const hide = url !== base;
+      app.get(
+        url,
+        { config, schema: { tags, summary: summaries.list, querystring: ListQuery, hide } },
+        async (request, reply) =>
+          reply.type(SCIM_JSON).send(await service.list(app.db, caller(request), listParams(request.query))),
+      );
+      app.post(
+        url,
+        { config, schema: { tags, summary: summaries.create, querystring: ProjectionQuery, hide } },
+        async (request, reply) => {
+          const resource = await service.create(app.db, caller(request), request.body, request);
+          void reply.header('location', service.location(app.config.publicUrl, resource.id as string));
+          return sendResource(request, reply, 201, resource);
+        },
+      );
+    }
 
     app.post(
       `${base}/.search`,
@@ -86,16 +99,6 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
           .status(200)
           .type(SCIM_JSON)
           .send(await service.list(app.db, caller(request), searchParams(request.body))),
-    );
-
-    app.post(
-      base,
-      { config, schema: { tags, summary: summaries.create, querystring: ProjectionQuery } },
-      async (request, reply) => {
-        const resource = await service.create(app.db, caller(request), request.body, request);
-        void reply.header('location', service.location(app.config.publicUrl, resource.id as string));
-        return sendResource(request, reply, 201, resource);
-      },
     );
 
     app.get(
