@@ -1,6 +1,7 @@
 import { ScimError } from '../../lib/errors.js';
 import type { BulkMethod, BulkOperation, BulkResource } from './types.js';
 import { BULK_REQUEST } from '../schema/urns.js';
+import { isObject, member as get } from '../schema/json.js';
 
 export interface BulkRequest {
   failOnErrors?: number;
@@ -12,15 +13,6 @@ const PATH = /^\/?(users|groups)(?:\/([^/?#\s]+))?\/?$/i;
 
 const syntax = (detail: string) => new ScimError(400, 'invalidSyntax', detail);
 const invalid = (detail: string) => new ScimError(400, 'invalidValue', detail);
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Keys compared case-insensitively, as SCIM attribute names are. */
-function get(obj: Record<string, unknown>, name: string): unknown {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
 
 function optionalString(obj: Record<string, unknown>, name: string, where: string): string | undefined {
   const value = get(obj, name);

@@ -30,10 +30,12 @@ function sortKey(storage: Storage, caseExact: boolean, t: string): RawBuilder<un
         )}->>${last}`,
       );
     }
-    case 'named':
     case 'element':
       // The primary e-mail (the only sortable element) is the user's e-mail.
       return sql.ref(`${t}.email_key`);
+    case 'named':
+      // The extension's role and location are not sortable (the model marks them so).
+      throw new Error(`no sort key for ${storage.table}`);
   }
 }
 

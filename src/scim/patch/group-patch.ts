@@ -5,6 +5,7 @@ import { GROUP_CATALOG } from '../filter/catalog.js';
 import { namedValues } from '../filter/match.js';
 import { parseValueFilter } from '../filter/parse.js';
 import { CORE_GROUP, PATCH_OP } from '../schema/urns.js';
+import { isObject, member } from '../schema/json.js';
 
 /*
  * Group bodies (POST, PUT) and PatchOp messages (RFC 7644 §3.5.2) as one group write. Members are
@@ -20,14 +21,7 @@ import { CORE_GROUP, PATCH_OP } from '../schema/urns.js';
 
 type Obj = Record<string, unknown>;
 const MAX_OPERATIONS = 1000;
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const invalid = (scimType: string, detail: string): ScimError => new ScimError(400, scimType, detail);
-
-/** Members are matched case-insensitively, as SCIM attribute names are. */
-function member(obj: Obj, name: string): unknown {
-  const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : obj[key];
-}
 
 function stringOrNull(value: unknown, what: string): string | null {
   if (value === null) return null;

@@ -10,6 +10,7 @@ import {
   type ParsedPath,
   type SchemaDef,
 } from './path.js';
+import { isObject, member } from '../schema/json.js';
 
 /*
  * Written here rather than taken from the `scim-patch` package: that package is schema-less, so it cannot
@@ -38,7 +39,6 @@ type Obj = Record<string, unknown>;
 type Operation = { op: 'add' | 'replace' | 'remove'; path?: string; value?: unknown };
 
 const fail = (scimType: string, detail: string): ScimError => new ScimError(400, scimType, detail);
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fold = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 const needsFilter = (attr: AttrDef): ScimError =>
   fail('invalidPath', `select elements of ${attr.name} with a filter, e.g. ${attr.name}[type eq "work"]`);
@@ -64,12 +64,6 @@ export function applyPatch(resource: ScimUserJson, body: unknown): ScimUserJson 
   });
   syncExtensions(result);
   return result;
-}
-
-/** Body members are matched case-insensitively, as SCIM attribute names are. */
-function member(obj: Obj, name: string): unknown {
-  const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
-  return key === undefined ? undefined : obj[key];
 }
 
 function parseBody(body: unknown): Operation[] {

@@ -1,10 +1,10 @@
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER, LOOPIT_USER } from '../schema/urns.js';
+import { isObject } from '../schema/json.js';
 
 type Json = Record<string, unknown>;
 const ALWAYS = new Set(['id', 'schemas']);
 const CORE = [CORE_USER, CORE_GROUP].map((u) => `${u.toLowerCase()}:`);
 const EXTENSIONS = [ENTERPRISE_USER, LOOPIT_USER].map((u) => `${u.toLowerCase()}:`);
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * `a, b.c, urn:...:enterprise:2.0:User:manager.value` → key paths: core URN prefixes dropped, an

@@ -3,6 +3,7 @@ import type { ProvisionItem, TypedEmail } from '../../provisioning/types.js';
 import { ENTERPRISE_USER_SCHEMA, LOOPIT_USER_SCHEMA, USER_SCHEMA } from '../schema/model.js';
 import { CORE_USER, ENTERPRISE_USER, LOOPIT_USER } from '../schema/urns.js';
 import { checkResource } from '../schema/validate.js';
+import { isObject, member as get } from '../schema/json.js';
 
 /** A user as SCIM reads it from Postgres. */
 export interface ScimUserRow {
@@ -98,15 +99,6 @@ export function toScimUser(row: ScimUserRow, publicUrl: string): ScimUserJson {
 }
 
 const invalid = (detail: string) => new ScimError(400, 'invalidValue', detail);
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Keys compared case-insensitively, as SCIM attribute names are. */
-function get(obj: Record<string, unknown>, name: string): unknown {
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === lower) return v;
-  return undefined;
-}
 
 function optionalString(value: unknown, what: string): string | undefined {
   if (value === undefined || value === null) return undefined;

@@ -1,5 +1,6 @@
 import { ScimError } from '../../lib/errors.js';
 import { COMMON_ATTRIBUTES, type ScimAttribute, type ScimSchema } from './model.js';
+import { isObject } from './json.js';
 
 /*
  * A POSTed or PUT resource checked against the schema model before anything is read from it: every
@@ -12,7 +13,6 @@ import { COMMON_ATTRIBUTES, type ScimAttribute, type ScimSchema } from './model.
 type Obj = Record<string, unknown>;
 const MAX_STRING = 65_536;
 const MAX_ELEMENTS = 1000;
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const invalid = (detail: string) => new ScimError(400, 'invalidValue', detail);
 const shown = (key: string) => JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
 
