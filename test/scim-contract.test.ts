@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, useTestContext } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
@@ -199,6 +200,22 @@ describe('locations the identity provider sends', () => {
 });
 
 describe('robustness', () => {
+  it('a PATCH of one attribute succeeds on a user whose stored attributes predate the model checks', async () => {
+    const id = await createUser({ title: 'Driver' });
+    // Stored as sent by an earlier version, which kept unknown sub-attributes.
+    await sql`update users set attributes = attributes || ${JSON.stringify({
+      phoneNumbers: [{ value: '+44 20 7946 0000', type: 'work', extension: '12' }],
+    })}::jsonb where id = ${id}`.execute(ctx.db);
+    const res = await patch(id, { op: 'replace', path: 'title', value: 'Senior Driver' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const read = await scim('GET', `/Users/${id}`);
+    expect(read.body.title).toBe('Senior Driver');
+    expect(read.body.phoneNumbers).toEqual([{ value: '+44 20 7946 0000', type: 'work', extension: '12' }]);
+    // A new value is checked all the same.
+    const bad = await patch(id, { op: 'add', path: 'phoneNumbers', value: [{ value: '1', extension: '2' }] });
+    expect(bad.status).toBe(400);
+  });
+
   it('GET /Users/ (trailing slash) is the collection', async () => {
     const res = await scim('GET', '/Users/?count=1');
     expect(res.status).toBe(200);

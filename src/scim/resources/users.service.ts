@@ -212,7 +212,7 @@ export async function patchScimUser(
 /** The engine item of a PATCH: applied to the current resource (atomically), written as a replace. */
 export function patchItem(current: ScimUserJson, body: unknown, id: string, key = 'scim'): ProvisionItem {
   const next = applyPatch(current, body);
-  const item: ProvisionItem = { ...fromScimUser(next, key), userId: id, op: 'replace' };
+  const item: ProvisionItem = { ...fromScimUser(next, key, false), userId: id, op: 'replace' };
   // The resource shows the effective role, in the extension and in `roles`; only a change made by this
   // PATCH is a request to change it, and the extension wins when both changed.
   const before = (current[LOOPIT_USER] ?? {}) as { role?: string; location?: string };
