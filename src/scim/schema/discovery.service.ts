@@ -1,4 +1,5 @@
 import { ScimError } from '../../lib/errors.js';
+import { trimTrailingSlashes } from '../../lib/text.js';
 import { LIST_RESPONSE, RESOURCE_TYPE, SCHEMA, SERVICE_PROVIDER_CONFIG } from './urns.js';
 import {
   RESOURCE_TYPES,
@@ -12,7 +13,7 @@ import {
 export type ScimJson = Record<string, unknown>;
 
 /** The SCIM base URL of this service, such as https://provision.example.com/scim/v2. */
-export const scimBase = (publicUrl: string): string => `${publicUrl.replace(/\/+$/, '')}/scim/v2`;
+export const scimBase = (publicUrl: string): string => `${trimTrailingSlashes(publicUrl)}/scim/v2`;
 
 /** A ListResponse holding every resource (discovery collections are never paged). */
 export function listResponse(resources: ScimJson[]): ScimJson {
