@@ -24,8 +24,16 @@ if (config.invitationSecretIsDefault)
     'INVITATION_SECRET is not set: invitation links use the public development key; set it before inviting real people',
   );
 
+type Db = ReturnType<typeof createDb>;
+
+/** What startup has brought up so far; shutdown closes exactly these. */
+const running: { app?: Awaited<ReturnType<typeof buildApp>>; workers?: WorkerHandle; dbs: Db[] } = {
+  dbs: [],
+};
+
 /** Starts the API, the workers or both (ROLE), after creating and migrating the database if needed. */
 async function main(): Promise<void> {
+  logger.info({ role: config.role }, 'starting');
   if (await ensureDatabase(config.databaseUrl)) logger.info('created the database');
   const migrator = createDb(config.databaseUrl, { applicationName: 'loopit-provision-migrate', max: 1 });
   try {
@@ -50,39 +58,43 @@ async function main(): Promise<void> {
           applicationName: 'loopit-provision-worker',
           max: 10 + config.workerConcurrency,
         });
+  for (const db of [apiDb, workerDb]) if (db) running.dbs.push(db);
 
-  const app = apiDb && (await buildApp({ config, db: apiDb, logger: loggerOptions(config) }));
-  let workers: WorkerHandle | undefined;
-  if (workerDb)
-    workers = await startWorkers({ config, db: workerDb, logger: logger.child({ role: 'worker' }) });
-  if (app) await app.listen({ port: config.port, host: config.host });
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took over 30 s; exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    void (async () => {
-      await app?.close(); // stop accepting, finish requests in flight
-      await workers?.close(); // finish the batch in hand
-      await apiDb?.destroy();
-      await workerDb?.destroy();
-      process.exit(0);
-    })();
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  if (apiDb) running.app = await buildApp({ config, db: apiDb, logger: loggerOptions(config) });
+  if (workerDb && !stopping)
+    running.workers = await startWorkers({ config, db: workerDb, logger: logger.child({ role: 'worker' }) });
+  if (running.app && !stopping) await running.app.listen({ port: config.port, host: config.host });
 }
 
-main().catch((error: unknown) => {
+// Signals are handled from the first moment: one that arrives while the process is still starting
+// (a worker's metrics port answers before its first sweep ends) waits for startup, then closes it all.
+let stopping = false;
+let started: Promise<void> = Promise.resolve();
+const shutdown = (signal: string) => {
+  if (stopping) {
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    logger.error('shutdown took over 30 s; exiting');
+    process.exit(1);
+  }, 30_000);
+  force.unref();
+  void (async () => {
+    await started.catch(() => undefined); // a failed start exits on its own
+    await running.app?.close(); // stop accepting, finish requests in flight
+    await running.workers?.close(); // finish the batch in hand
+    for (const db of running.dbs) await db.destroy();
+    process.exit(0);
+  })();
+};
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));
+
+started = main();
+started.catch((error: unknown) => {
   logger.fatal({ err: error }, 'start failed');
   process.exit(1);
 });

@@ -63,3 +63,21 @@ describe('a worker process (ROLE=worker) with METRICS_PORT', () => {
     await expect(fetch(`${base}/metrics`)).rejects.toThrow();
   });
 });
+
+describe('a signal while the process is still starting', () => {
+  it('waits for startup, then shuts down cleanly (exit 0) instead of dying on the signal', async () => {
+    const starting = startServer({
+      DATABASE_URL: databaseUrl(database),
+      QUEUE_PREFIX: `{test-${database}-starting}`,
+      ROLE: 'worker',
+      OPERATOR_TOKEN,
+      LOG_LEVEL: 'info',
+    });
+    // "starting" is logged before the database is checked and migrated and before the workers start.
+    await waitFor(() => starting.output().includes('"starting"'));
+    starting.child.kill('SIGTERM');
+    const code = await starting.exited;
+    expect(code, starting.output()).toBe(0);
+    expect(starting.output()).toContain('shutting down');
+  });
+});

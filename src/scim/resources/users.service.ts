@@ -88,18 +88,41 @@ export function scimWriteOptions(
   };
 }
 
+/**
+ * Runs one item through the engine. The user it wrote is read in the same transaction, so the answer is
+ * the state this request produced, never one a concurrent write made just after it.
+ */
 async function write(
   db: Db,
   caller: ScimCaller,
   item: ProvisionItem,
   mode: 'create' | 'upsert',
-): Promise<ProvisionResult> {
+): Promise<{ result: ProvisionResult; written?: ScimUserJson }> {
   const settings = await repo.scimWriteSettings(db, caller.workspaceId);
-  const [result] = await provision(db, caller.workspaceId, [item], {
-    ...scimWriteOptions(caller.actor, settings, mode),
-    ...(caller.operation ? { operation: caller.operation } : {}),
-  });
-  return result!;
+  let written: ScimUserJson | undefined;
+  const [result] = await provision(
+    db,
+    caller.workspaceId,
+    [item],
+    {
+      ...scimWriteOptions(caller.actor, settings, mode),
+      ...(caller.operation ? { operation: caller.operation } : {}),
+    },
+    undefined,
+    async (tx, _batch, [done]) => {
+      if (!done?.userId || done.status === 'failed' || done.status === 'skipped' || done.status === 'deleted')
+        return;
+      const row = await repo.findScimUser(tx, caller.workspaceId, done.userId);
+      if (row) written = toScimUser(row, caller.publicUrl);
+    },
+  );
+  return { result: result!, ...(written ? { written } : {}) };
+}
+
+/** The answer of a write: the user as that write left it. */
+function answerOf(outcome: { result: ProvisionResult; written?: ScimUserJson }, id?: string): ScimUserJson {
+  if (!outcome.written) raise(outcome.result, id);
+  return outcome.written;
 }
 
 export async function getScimUser(db: Db, caller: ScimCaller, id: string): Promise<ScimUserJson> {
@@ -130,9 +153,9 @@ export async function listScimUsers(db: Db, caller: ScimCaller, params: ListPara
 }
 
 export async function createScimUser(db: Db, caller: ScimCaller, body: unknown): Promise<ScimUserJson> {
-  const result = await write(db, caller, fromScimUser(body, 'scim'), 'create');
-  if (result.status !== 'created' || !result.userId) raise(result);
-  return getScimUser(db, caller, result.userId);
+  const outcome = await write(db, caller, fromScimUser(body, 'scim'), 'create');
+  if (outcome.result.status !== 'created') raise(outcome.result);
+  return answerOf(outcome);
 }
 
 /** If-Match: the version it names; '*' or no header: none; anything else can never match (412). */
@@ -147,14 +170,13 @@ async function writeReplace(
   ifMatch?: string,
 ): Promise<ScimUserJson> {
   const expected = versionOf(ifMatch);
-  const result = await write(
+  const outcome = await write(
     db,
     caller,
     { ...item, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
     'upsert',
   );
-  if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
-  return getScimUser(db, caller, id);
+  return answerOf(outcome, id);
 }
 
 /** PUT: a true replace; attributes not sent are cleared, except the role, which is kept. */
@@ -196,12 +218,9 @@ export async function patchScimUser(
     const current = await getScimUser(db, caller, id);
     const seen = Number(/\d+/.exec((current.meta as { version: string }).version)?.[0]);
     const item = { ...patchItem(current, body, id), expectedVersion: asked ?? seen };
-    const result = await write(db, caller, item, 'upsert');
-    const raced = result.errorCode === 'precondition_failed' && asked === undefined;
-    if (!raced) {
-      if (result.status === 'failed' || result.status === 'skipped') raise(result, id);
-      return getScimUser(db, caller, id);
-    }
+    const outcome = await write(db, caller, item, 'upsert');
+    const raced = outcome.result.errorCode === 'precondition_failed' && asked === undefined;
+    if (!raced) return answerOf(outcome, id);
     if (attempt >= PATCH_ATTEMPTS) {
       throw new ScimError(409, undefined, `User ${id} kept changing during the PATCH; send it again.`);
     }
@@ -257,7 +276,7 @@ export async function deleteScimUser(
 ): Promise<void> {
   await getScimUser(db, caller, id);
   const expected = versionOf(ifMatch);
-  const result = await write(
+  const { result } = await write(
     db,
     caller,
     {
