@@ -5,7 +5,7 @@ import type { Scope } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
 import type { RouteAccess } from '../plugins/types.js';
 import { bearerToken } from './tokens.js';
-import { authenticate, type Caller } from './tokens.service.js';
+import { authenticateRequest, type Caller } from './tokens.service.js';
 
 const missingToken = (): AppError =>
   new AppError(
@@ -103,7 +103,7 @@ export default fp(
         }
         return;
       }
-      const caller = await authenticate(app.db, token);
+      const caller = await authenticateRequest(app.db, token, request);
       if (config.scope && !caller.scopes.includes(config.scope)) {
         throw new AppError(
           403,

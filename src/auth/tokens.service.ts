@@ -62,6 +62,21 @@ const lastTouched = new Map<string, number>();
 export const TOKEN_CACHE_MS = 5_000;
 const recent = new Map<string, { caller: Caller; until: number }>();
 
+const perRequest = new WeakMap<object, { token: string; caller: Promise<Caller> }>();
+
+/**
+ * `authenticate`, once per request: the rate limiter (which buckets by token) and the auth hook share one
+ * check of the same token instead of hashing and looking it up twice.
+ */
+export function authenticateRequest(db: DbOrTx, token: string, request: object): Promise<Caller> {
+  const seen = perRequest.get(request);
+  if (seen?.token === token) return seen.caller;
+  const caller = authenticate(db, token);
+  caller.catch(() => undefined); // whoever awaits it sees the rejection; this copy must not be unhandled
+  perRequest.set(request, { token, caller });
+  return caller;
+}
+
 export async function authenticate(db: DbOrTx, token: string): Promise<Caller> {
   const prefix = prefixOf(token);
   if (!prefix) throw invalidToken();

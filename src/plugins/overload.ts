@@ -3,7 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { bearerToken } from '../auth/tokens.js';
-import { authenticate } from '../auth/tokens.service.js';
+import { authenticateRequest } from '../auth/tokens.service.js';
 import { AppError } from '../lib/errors.js';
 
 const RETRY_AFTER_OVERLOADED = 10;
@@ -18,7 +18,7 @@ async function bucketOf(app: FastifyInstance, request: FastifyRequest): Promise<
   const token = bearerToken(request.headers.authorization ?? '');
   if (token !== undefined) {
     try {
-      return `token:${(await authenticate(app.db, token)).tokenId}`;
+      return `token:${(await authenticateRequest(app.db, token, request)).tokenId}`;
     } catch {
       // an unknown token, or no database to ask: the address's bucket
     }
