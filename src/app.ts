@@ -14,6 +14,7 @@ import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin, { sendError } from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
+import rowFixRoutes from './imports/row-fixes.routes.js';
 import scimPlugin from './scim/routes/plugin.js';
 import textGuard from './plugins/text-guard.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -166,6 +167,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(invitationRoutes);
   await app.register(settingsRoutes);
   await app.register(importRoutes);
+  await app.register(rowFixRoutes);
   await app.register(scimPlugin);
   await app.register(metricsRoutes);
   await app.register(queuesBoard);

@@ -214,7 +214,12 @@ export interface ImportRowTable {
   error_code: string | null;
   error_message: string | null;
   user_id: string | null;
+  /** Corrections made in the app: { field: { from, to } }, `from` as the file gave it. */
+  fixes: ColumnType<RowFixes | null, string | null | undefined, string | null>;
 }
+
+export type RowFixes = Partial<Record<FixableField, { from: string | null; to: string | null }>>;
+export type FixableField = 'email' | 'name' | 'givenName' | 'familyName' | 'role' | 'location';
 
 export interface IdempotencyKeyTable {
   workspace_id: string;

@@ -1,10 +1,10 @@
 import type { Db } from '../db/index.js';
-import type { ImportMode, ImportStatus, RowStatus } from '../db/tables.js';
+import type { ImportMode, ImportStatus, RowFixes, RowStatus } from '../db/tables.js';
 import { AppError, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
 import * as imports from './imports.repository.js';
-import { copyRows, listRows, resetFailedRows } from './rows.repository.js';
+import { copyRows, listRows, resetFailedRows, type ListedRow } from './rows.repository.js';
 
 export interface ImportJson {
   id: string;
@@ -117,6 +117,8 @@ export interface ImportRowJson {
   errorCode: string | null;
   errorMessage: string | null;
   userId: string | null;
+  /** Corrections made in the app, each field with the value the file gave and the one it now has. */
+  fixes: RowFixes | null;
 }
 
 const ROW_STATUSES = ['pending', 'created', 'updated', 'unchanged', 'skipped', 'failed', 'deactivated'];
@@ -142,23 +144,24 @@ export async function listImportRows(
     { status: query.status as RowStatus | undefined, afterIdx: cursor?.[0] as number | undefined },
     limit + 1,
   );
-  return toPage(
-    rows,
-    limit,
-    (r) => [r.idx],
-    (r) => ({
-      row: r.row_number,
-      email: r.email,
-      name: r.name ?? ([r.given_name, r.family_name].filter(Boolean).join(' ') || null),
-      role: r.role,
-      location: r.location,
-      status: r.status,
-      invitation: invitationState(r.invitation, r.send_state),
-      errorCode: r.error_code,
-      errorMessage: r.error_message,
-      userId: r.user_id,
-    }),
-  );
+  return toPage(rows, limit, (r) => [r.idx], toImportRow);
+}
+
+/** The ImportRow of a staged row (with its invitation's delivery state, when it has one). */
+export function toImportRow(r: ListedRow): ImportRowJson {
+  return {
+    row: r.row_number,
+    email: r.email,
+    name: r.name ?? ([r.given_name, r.family_name].filter(Boolean).join(' ') || null),
+    role: r.role,
+    location: r.location,
+    status: r.status,
+    invitation: invitationState(r.invitation, r.send_state),
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    userId: r.user_id,
+    fixes: r.fixes ?? null,
+  };
 }
 
 /** Asks a running import to stop at its next batch boundary; a queued one is cancelled at once. */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Db } from '../db/index.js';
+import type { RowFixes } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
 import { importNotFound, invitationState } from './imports.service.js';
 import { findImport } from './imports.repository.js';
@@ -8,13 +9,33 @@ import { listRows } from './rows.repository.js';
 
 const PAGE = 2_000;
 
-async function* reportRows(db: Db, workspaceId: string, importId: string): AsyncGenerator<ReportRow> {
+/**
+ * A row's input cells as they were run: a value corrected in the app replaces the file's in the column
+ * that field is read from, so that uploading the report again carries the correction. What the file
+ * said is kept in the row's `fixes` (GET /v1/imports/:id/rows).
+ */
+function cellsAsRun(cells: string[], fixes: RowFixes | null, mapping: Record<string, number>): string[] {
+  if (!fixes) return cells;
+  const out = [...cells];
+  for (const [field, fix] of Object.entries(fixes)) {
+    const index = mapping[field];
+    if (index !== undefined && index < out.length) out[index] = fix?.to ?? '';
+  }
+  return out;
+}
+
+async function* reportRows(
+  db: Db,
+  workspaceId: string,
+  importId: string,
+  mapping: Record<string, number>,
+): AsyncGenerator<ReportRow> {
   let after = 0;
   for (;;) {
     const rows = await listRows(db, workspaceId, importId, { afterIdx: after }, PAGE);
     for (const r of rows) {
       yield {
-        cells: r.cells,
+        cells: cellsAsRun(r.cells, r.fixes, mapping),
         row: r.row_number,
         status: r.status,
         invitation: invitationState(r.invitation, r.send_state),
@@ -45,7 +66,7 @@ export async function importReport(
   }
   const stream = reportStream(
     { delimiter: imp.delimiter, inputColumns: imp.columns },
-    reportRows(db, workspaceId, importId),
+    reportRows(db, workspaceId, importId, imp.mapping),
   );
   const base =
     (imp.file_name ?? 'import')

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db/index.js';
-import type { RowStatus } from '../db/tables.js';
+import type { RowFixes, RowStatus } from '../db/tables.js';
 
 export interface StagedRow {
   idx: number;
@@ -171,7 +171,10 @@ export async function writeRowResults(
   return rows[0]?.n ?? 0;
 }
 
-/** Failed rows (but not in-file duplicates) back to pending, for a retry. Returns how many. */
+/**
+ * Failed rows back to pending, for a retry. Returns how many. In-file duplicates and malformed records
+ * would fail the same way again, so they stay failed unless they were corrected in the app.
+ */
 export async function resetFailedRows(db: DbOrTx, workspaceId: string, importId: string): Promise<number> {
   const result = await db
     .updateTable('import_rows')
@@ -184,6 +187,7 @@ export async function resetFailedRows(db: DbOrTx, workspaceId: string, importId:
       eb.or([
         eb('error_code', 'is', null),
         eb('error_code', 'not in', ['duplicate_in_file', 'malformed_row']),
+        eb('fixes', 'is not', null),
       ]),
     )
     .executeTakeFirst();
@@ -194,15 +198,18 @@ export async function resetFailedRows(db: DbOrTx, workspaceId: string, importId:
 export async function copyRows(db: DbOrTx, workspaceId: string, fromId: string, toId: string): Promise<void> {
   await sql`
     insert into import_rows (workspace_id, import_id, idx, row_number, cells, email, email_key, name, given_name,
-                             family_name, role, location, external_id, status, error_code, error_message)
+                             family_name, role, location, external_id, status, error_code, error_message, fixes)
     select workspace_id, ${toId}, idx, row_number, cells, email, email_key, name, given_name, family_name, role,
            location, external_id,
-           case when error_code = 'malformed_row' then 'failed' else 'pending' end,
-           case when error_code = 'malformed_row' then error_code end,
-           case when error_code = 'malformed_row' then error_message end
+           case when error_code = 'malformed_row' and fixes is null then 'failed' else 'pending' end,
+           case when error_code = 'malformed_row' and fixes is null then error_code end,
+           case when error_code = 'malformed_row' and fixes is null then error_message end,
+           fixes
     from import_rows
     where workspace_id = ${workspaceId} and import_id = ${fromId} and row_number is not null`.execute(db);
 }
+
+export type ListedRow = Awaited<ReturnType<typeof listRows>>[number];
 
 export function listRows(
   db: DbOrTx,
@@ -231,6 +238,7 @@ export function listRows(
       'r.error_code',
       'r.error_message',
       'r.user_id',
+      'r.fixes',
       'i.send_state',
     ])
     .where('r.workspace_id', '=', workspaceId)
@@ -248,4 +256,42 @@ export async function maxIdx(db: DbOrTx, workspaceId: string, importId: string):
     .where('import_id', '=', importId)
     .executeTakeFirst();
   return row?.max ?? 0;
+}
+
+/** One staged row by its number in the file, locked for a correction. */
+export function lockRowByNumber(db: DbOrTx, workspaceId: string, importId: string, rowNumber: number) {
+  return db
+    .selectFrom('import_rows')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('import_id', '=', importId)
+    .where('row_number', '=', rowNumber)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Writes a row's corrected values and the record of what they were corrected from. */
+export async function writeRowFix(
+  db: DbOrTx,
+  workspaceId: string,
+  importId: string,
+  idx: number,
+  values: {
+    email: string | null;
+    email_key: string | null;
+    name: string | null;
+    given_name: string | null;
+    family_name: string | null;
+    role: string | null;
+    location: string | null;
+  },
+  fixes: RowFixes,
+): Promise<void> {
+  await db
+    .updateTable('import_rows')
+    .set({ ...values, fixes: JSON.stringify(fixes) })
+    .where('workspace_id', '=', workspaceId)
+    .where('import_id', '=', importId)
+    .where('idx', '=', idx)
+    .execute();
 }

@@ -63,6 +63,33 @@ export const ImportRow = Type.Object({
   errorCode: Nullable(Type.String()),
   errorMessage: Nullable(Type.String()),
   userId: Nullable(Type.String()),
+  fixes: Type.Union([
+    Type.Record(Type.String(), Type.Object({ from: Nullable(Type.String()), to: Nullable(Type.String()) }), {
+      description:
+        'Corrections made in the app (PATCH .../rows/:row): each field with the value the file gave and the one it now has',
+    }),
+    Type.Null(),
+  ]),
+});
+
+const fixValue = (description: string) =>
+  Type.Optional(Nullable(Type.String({ maxLength: 32_767, description })));
+
+export const RowFixBody = Type.Object(
+  {
+    email: fixValue('the corrected e-mail'),
+    name: fixValue('the corrected full name'),
+    givenName: fixValue('the corrected given name'),
+    familyName: fixValue('the corrected family name'),
+    role: fixValue("a role of the workspace (null or '' for the default role)"),
+    location: fixValue("a location of the workspace (null or '' for none)"),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const RowParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  row: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the row number, as in the file' }),
 });
 
 export const UploadQuery = Type.Object(
