@@ -181,6 +181,45 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  it('corrects failed rows in the app (an e-mail, a role) and the retry runs the corrections', async () => {
+    await page.getByLabel('Show').selectOption('failed');
+    const failed = page.getByRole('table', { name: /Rows of the import, Failed/ });
+    await eventually(() => failed.locator('tbody tr').count()).toBe(10);
+
+    await page.getByRole('button', { name: 'Correct row 4' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Correct row 4' });
+    expect(await dialog.textContent()).toContain('one @, no spaces');
+    await dialog.getByLabel('E-mail').fill('alan.turing');
+    await dialog.getByRole('button', { name: 'Save correction' }).click();
+    // Checked at once: still open, with the reason.
+    await eventually(() => dialog.getByRole('alert').textContent()).toContain(
+      'is not a valid e-mail address',
+    );
+    await dialog.getByLabel('E-mail').fill('alan.turing@example.com');
+    await shot('fix-row', false);
+    await dialog.getByRole('button', { name: 'Save correction' }).click();
+    await eventually(() => failed.textContent()).toContain(
+      'email: alan.turing.example.com → alan.turing@example.com',
+    );
+
+    await page.getByRole('button', { name: 'Correct row 10' }).click();
+    const roleDialog = page.getByRole('dialog', { name: 'Correct row 10' });
+    expect(await roleDialog.getByLabel('Role').inputValue()).toBe('Wizard');
+    await roleDialog.getByLabel('Role').selectOption('Admin');
+    await roleDialog.getByRole('button', { name: 'Save correction' }).click();
+    await eventually(() => failed.textContent()).toContain('role: Wizard → Admin');
+
+    await page.getByRole('button', { name: 'Retry failed rows' }).click();
+    await eventually(() => page.locator('.count-created .n').textContent()).toBe('5');
+    await eventually(() => page.locator('.count-failed .n').textContent()).toBe('8');
+    const users = await fetch(`${base}/v1/users?q=alan.turing`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await users.json()) as { data: { email: string }[] }).data.map((u) => u.email)).toEqual([
+      'alan.turing@example.com',
+    ]);
+  });
+
   it('adds users with "Save and add another", then edits one', async () => {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
@@ -218,7 +257,8 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
 
     await page.getByLabel('Search name or e-mail').fill('');
     await page.getByRole('button', { name: 'Search' }).click();
-    await eventually(() => table.locator('tbody tr').count()).toBe(5);
+    // Three from the import, two corrected in the app, two added here.
+    await eventually(() => table.locator('tbody tr').count()).toBe(7);
     await shot('users');
 
     const res = await fetch(`${base}/v1/users?q=ann.lee`, { headers: { authorization: `Bearer ${token}` } });
@@ -236,10 +276,10 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.getByLabel('Sync (add, update, deactivate the rest)').check();
     await page.getByRole('button', { name: 'Preview import' }).click();
     await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
-    expect(await page.locator('.count-deactivated').textContent()).toBe('3 would be deactivated');
+    expect(await page.locator('.count-deactivated').textContent()).toBe('5 would be deactivated');
     await page.getByLabel('Show').selectOption('deactivated');
     const rows = page.getByRole('table', { name: /Rows of the import, Deactivated/ });
-    await eventually(() => rows.locator('tbody tr').count()).toBe(3);
+    await eventually(() => rows.locator('tbody tr').count()).toBe(5);
     expect(await rows.textContent()).toContain('ann.lee@example.com');
     expect(await rows.textContent()).toContain('would be deactivated');
     await shot('sync-preview');
@@ -250,7 +290,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(((await res.json()) as { data: unknown[] }).data.length).toBe(0);
-    expect(((await invited.json()) as { data: unknown[] }).data.length).toBe(5);
+    expect(((await invited.json()) as { data: unknown[] }).data.length).toBe(7);
   });
 
   it('previews an Excel workbook: the sheet it read and its failing rows with their sheet row numbers', async () => {

@@ -23,6 +23,17 @@ export const FIX: Record<string, string> = {
 export const fixFor = (code: string | null): string =>
   (code && FIX[code]) ?? 'Correct the row in the spreadsheet, then upload the file again.';
 
+/** A preview's row results: what would happen, since nothing did. */
+export const WOULD_LABEL: Record<string, string> = {
+  pending: 'Pending',
+  created: 'Would create',
+  updated: 'Would update',
+  unchanged: 'Would stay unchanged',
+  skipped: 'Would skip',
+  failed: 'Would fail',
+  deactivated: 'Would deactivate',
+};
+
 export const STATUS_LABEL: Record<string, string> = {
   queued: 'Queued',
   processing: 'Processing',

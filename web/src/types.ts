@@ -48,6 +48,8 @@ export interface ImportRow {
   errorCode: string | null;
   errorMessage: string | null;
   userId: string | null;
+  /** Corrections made in the app: each field with the file's value and the one it now has. */
+  fixes: Record<string, { from: string | null; to: string | null }> | null;
 }
 
 export interface Ref {

@@ -55,8 +55,27 @@ export function Layout({ path, children }: { path: string; children: ComponentCh
   );
 }
 
-export function Badge({ status }: { status: string }) {
-  return <span class={`badge badge-${status}`}>{STATUS_LABEL[status] ?? status}</span>;
+export function Badge({ status, label }: { status: string; label?: string | undefined }) {
+  return <span class={`badge badge-${status}`}>{label ?? STATUS_LABEL[status] ?? status}</span>;
+}
+
+/** "1 row", "2 rows", "1,000 rows". */
+export const plural = (n: number, one: string, many = `${one}s`): string =>
+  `${number(n)} ${n === 1 ? one : many}`;
+
+/**
+ * An import's badge. A finished preview changed nothing, so it is never "Completed with errors": it
+ * says what would happen ("Preview: 3 rows would fail").
+ */
+export function importBadge(imp: { status: string; dryRun: boolean; counts: { failed: number } }): {
+  status: string;
+  label?: string;
+} {
+  if (!imp.dryRun || !['completed', 'completed_with_errors'].includes(imp.status))
+    return { status: imp.status };
+  return imp.counts.failed > 0
+    ? { status: 'completed_with_errors', label: `Preview: ${plural(imp.counts.failed, 'row')} would fail` }
+    : { status: 'completed', label: 'Preview ready' };
 }
 
 /** The screen for a token that lacks a section's scope: what is missing and how to get it. */

@@ -3,7 +3,7 @@ import { ApiError, api, download } from '../api';
 import { DELIMITER_LABEL, FIELD_LABEL, MODE_LABEL, STATUS_LABEL } from '../hints';
 import { BASE, navigate } from '../router';
 import { FINISHED, type Counts, type Import } from '../types';
-import { Badge, ErrorBox, Link, number, when } from '../ui';
+import { Badge, ErrorBox, Link, importBadge, number, plural, when } from '../ui';
 import { preview, previewSource } from '../uploads';
 import { RowsTable } from './RowsTable';
 
@@ -63,8 +63,14 @@ const COUNT_ORDER: (keyof Counts)[] = [
 
 function Progress({ imp }: { imp: Import }) {
   const finished = FINISHED.includes(imp.status);
+  // One number for the bar and the text, never past 100 (a sync's deactivations are rows past the file's).
   const pct =
-    imp.totalRows === 0 ? (finished ? 100 : 0) : Math.floor((imp.processedRows / imp.totalRows) * 100);
+    imp.totalRows === 0
+      ? finished
+        ? 100
+        : 0
+      : Math.min(100, Math.floor((Math.min(imp.processedRows, imp.totalRows) / imp.totalRows) * 100));
+  const badge = importBadge(imp);
   return (
     <div class="progress-block">
       <div
@@ -83,7 +89,7 @@ function Progress({ imp }: { imp: Import }) {
         {imp.format === 'xlsx' && imp.totalRows === 0 && !finished
           ? 'reading the workbook'
           : `${number(imp.processedRows)} of ${number(imp.totalRows)} rows`}{' '}
-        · {STATUS_LABEL[imp.status]}
+        · {badge.label ?? STATUS_LABEL[imp.status]}
       </p>
       <ul class="counts" aria-label="Rows by result">
         {COUNT_ORDER.map((k) => (
@@ -185,7 +191,7 @@ function ApplyPanel({ imp }: { imp: Import }) {
         {imp.mode === 'sync' ? ` and deactivate ${number(imp.counts.deactivated)}` : ''} people
         {imp.sendInvites ? `, and invite ${number(imp.counts.invited)}` : ''}.{' '}
         {imp.counts.failed > 0 &&
-          `${number(imp.counts.failed)} rows have problems and will be left out; they are listed below with how to fix them.`}
+          `${plural(imp.counts.failed, 'row')} ${imp.counts.failed === 1 ? 'has a problem' : 'have problems'} and will be left out unless corrected; ${imp.counts.failed === 1 ? 'it is' : 'they are'} listed below with how to fix ${imp.counts.failed === 1 ? 'it' : 'them'}.`}
       </p>
       {imp.mode === 'sync' && imp.counts.deactivated > 0 && (
         <p class="warning">
@@ -250,7 +256,9 @@ function Actions({ imp, refresh }: { imp: Import; refresh: () => void }) {
       await api('POST', `/v1/imports/${imp.id}/${action}`);
       setDone(
         action === 'retry'
-          ? 'Retrying the failed and pending rows; rows that need a fix in the file fail again.'
+          ? imp.dryRun
+            ? 'Previewing the failed rows again, with your corrections.'
+            : 'Retrying the failed and pending rows, with your corrections; rows not corrected fail again if their cause is still there.'
           : 'Cancelling: the import stops after the batch in hand; rows not reached stay pending.',
       );
       refresh();
@@ -261,7 +269,9 @@ function Actions({ imp, refresh }: { imp: Import; refresh: () => void }) {
     }
   };
   const running = imp.status === 'queued' || imp.status === 'processing';
-  const retryable = ['completed_with_errors', 'failed', 'cancelled'].includes(imp.status) && !imp.dryRun;
+  const retryable =
+    ['completed_with_errors', 'failed', 'cancelled'].includes(imp.status) &&
+    (!imp.dryRun || imp.counts.failed > 0);
   return (
     <div class="actions">
       {!imp.dryRun && (
@@ -274,7 +284,7 @@ function Actions({ imp, refresh }: { imp: Import; refresh: () => void }) {
       )}
       {retryable && (
         <button type="button" disabled={busy} onClick={() => void run('retry')}>
-          Retry failed rows
+          {imp.dryRun ? 'Preview failed rows again' : 'Retry failed rows'}
         </button>
       )}
       {running && (
@@ -304,8 +314,8 @@ export function ImportPage({ id }: { id: string }) {
         {imp.fileName ?? 'an upload'}
       </h1>
       <p class="meta">
-        <Badge status={imp.status} /> {MODE_LABEL[imp.mode]} · invitations {imp.sendInvites ? 'on' : 'off'} ·
-        started {when(imp.createdAt)}
+        <Badge {...importBadge(imp)} /> {MODE_LABEL[imp.mode]} · invitations {imp.sendInvites ? 'on' : 'off'}{' '}
+        · started {when(imp.createdAt)}
         {imp.finishedAt && ` · finished ${when(imp.finishedAt)}`}
       </p>
       {error !== null && <ErrorBox error={error} what="this import" />}

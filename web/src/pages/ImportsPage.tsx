@@ -5,7 +5,7 @@ import { useLoad, usePaged } from '../hooks';
 import { BASE, navigate } from '../router';
 import { currentSession } from '../session';
 import type { Import, Mode, Role } from '../types';
-import { Badge, ErrorBox, Link, Pager, number, when } from '../ui';
+import { Badge, ErrorBox, Link, Pager, importBadge, number, when } from '../ui';
 import { preview } from '../uploads';
 
 const MODES: { value: Mode; help: string }[] = [
@@ -202,7 +202,7 @@ function History() {
                     {MODE_LABEL[imp.mode]}
                   </td>
                   <td>
-                    <Badge status={imp.status} />
+                    <Badge {...importBadge(imp)} />
                   </td>
                   <td class="num">{number(imp.totalRows)}</td>
                   <td class="num">{number(imp.counts.failed)}</td>

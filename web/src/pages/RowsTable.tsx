@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api, query, type Page } from '../api';
-import { STATUS_LABEL, fixFor } from '../hints';
-import { usePaged } from '../hooks';
-import type { Import, ImportRow, RowStatus } from '../types';
+import { STATUS_LABEL, WOULD_LABEL, fixFor } from '../hints';
+import { useLoad, usePaged } from '../hooks';
+import { FINISHED, type Import, type ImportRow, type Ref, type Role, type RowStatus } from '../types';
 import { Badge, ErrorBox, Pager, number } from '../ui';
+import { RowFixDialog } from './RowFixDialog';
 
 const FILTERS: (RowStatus | '')[] = [
   '',
@@ -29,13 +30,36 @@ const INVITATION: Record<string, string> = {
   failed: 'Failed',
 };
 
+/** A preview's rows say what would happen; nothing was created or sent. */
+const invitationLabel = (imp: Import, r: ImportRow): string => {
+  if (!r.invitation) return '';
+  if (imp.dryRun) return r.invitation === 'not_sent' ? 'Would not invite' : 'Would invite';
+  return INVITATION[r.invitation] ?? r.invitation;
+};
+
+/** The corrections of a row, as "email: bob@example → bob@example.com". */
+const fixesText = (r: ImportRow): string =>
+  Object.entries(r.fixes ?? {})
+    .map(([field, f]) => `${field}: ${f.from ?? '(empty)'} → ${f.to ?? '(empty)'}`)
+    .join('; ');
+
 /** The import's rows, one server page at a time, filtered by status; failures say why and how to fix. */
 export function RowsTable({ imp, version }: { imp: Import; version: number }) {
   const [status, setStatus] = useState<RowStatus | ''>(
     imp.counts.failed > 0 ? 'failed' : imp.dryRun && imp.counts.deactivated > 0 ? 'deactivated' : '',
   );
-  const paged = usePaged(`${imp.id}:${status}:${version}`, (cursor) =>
+  const [edits, setEdits] = useState(0);
+  const [fixing, setFixing] = useState<ImportRow | null>(null);
+  const paged = usePaged(`${imp.id}:${status}:${version}:${edits}`, (cursor) =>
     api<Page<ImportRow>>('GET', `/v1/imports/${imp.id}/rows${query({ status, cursor, limit: 50 })}`),
+  );
+  // Failed rows of a finished import can be corrected here; "Retry failed rows" then runs them.
+  const fixable = FINISHED.includes(imp.status);
+  const roles = useLoad(`roles:${fixable}`, () =>
+    fixable ? api<Page<Role>>('GET', '/v1/roles?limit=1000') : Promise.resolve(null),
+  );
+  const locations = useLoad(`locations:${fixable}`, () =>
+    fixable ? api<Page<Ref>>('GET', '/v1/locations?limit=1000') : Promise.resolve(null),
   );
   return (
     <section class="panel" aria-labelledby="rows-title">
@@ -93,9 +117,9 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
                   <td data-label="Role">{r.role ?? ''}</td>
                   <td data-label="Location">{r.location ?? ''}</td>
                   <td data-label="Result">
-                    <Badge status={r.status} />
+                    <Badge status={r.status} label={imp.dryRun ? WOULD_LABEL[r.status] : undefined} />
                   </td>
-                  <td data-label="Invitation">{r.invitation ? INVITATION[r.invitation] : ''}</td>
+                  <td data-label="Invitation">{invitationLabel(imp, r)}</td>
                   <td class="problem" data-label="Problem">
                     {r.errorCode && (
                       <>
@@ -103,6 +127,22 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
                         <span class="fix">{fixFor(r.errorCode)}</span>
                         <code class="code">{r.errorCode}</code>
                       </>
+                    )}
+                    {r.fixes && (
+                      <span class="corrected">
+                        Corrected ({fixesText(r)}){r.status === 'failed' ? '; runs at the next retry.' : '.'}
+                      </span>
+                    )}
+                    {fixable && r.status === 'failed' && r.row !== null && (
+                      <button
+                        type="button"
+                        class="small"
+                        disabled={!roles.data}
+                        aria-label={`Correct row ${r.row}`}
+                        onClick={() => setFixing(r)}
+                      >
+                        Correct
+                      </button>
                     )}
                     {!r.errorCode && r.row === null && r.status === 'deactivated' && (
                       <span class="muted">
@@ -117,6 +157,16 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
         </div>
       )}
       <Pager label="Rows" paged={paged} />
+      {fixing && roles.data && (
+        <RowFixDialog
+          importId={imp.id}
+          row={fixing}
+          roles={roles.data.data}
+          locations={locations.data?.data ?? []}
+          onSaved={() => setEdits((n) => n + 1)}
+          onClose={() => setFixing(null)}
+        />
+      )}
     </section>
   );
 }
