@@ -209,3 +209,45 @@ describe('locations', () => {
     expect(res.body.data).toEqual([]);
   });
 });
+
+describe('PATCH /v1/locations/:id', () => {
+  it('renames a location; its users keep it; a taken name is 409 and another workspace cannot see it', async () => {
+    const ws = await makeWorkspace(ctx.db, { roles: ['Admin'], locations: ['Paris', 'Lyon'] });
+    const list = await call(ctx.app, 'GET', '/v1/locations', { token: ws.token });
+    const paris = list.body.data.find((l: { name: string }) => l.name === 'Paris');
+    const user = await call(ctx.app, 'POST', '/v1/users', {
+      token: ws.token,
+      body: { name: 'Pia', email: 'pia@example.com', role: 'Admin', location: 'Paris', sendInvite: false },
+    });
+    expect(user.status).toBe(201);
+
+    const renamed = await call(ctx.app, 'PATCH', `/v1/locations/${paris.id}`, {
+      token: ws.token,
+      body: { name: '  Paris Nord ' },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ id: paris.id, name: 'Paris Nord' });
+    const after = await call(ctx.app, 'GET', `/v1/users/${user.body.id}`, { token: ws.token });
+    expect(after.body.location).toEqual({ id: paris.id, name: 'Paris Nord' });
+
+    const taken = await call(ctx.app, 'PATCH', `/v1/locations/${paris.id}`, {
+      token: ws.token,
+      body: { name: 'LYON' },
+    });
+    expect([taken.status, taken.body.error.code]).toEqual([409, 'location_exists']);
+    const foreign = await call(ctx.app, 'PATCH', `/v1/locations/${paris.id}`, {
+      token: b.token,
+      body: { name: 'Mine' },
+    });
+    expect([foreign.status, foreign.body.error.code]).toEqual([404, 'location_not_found']);
+    const empty = await call(ctx.app, 'PATCH', `/v1/locations/${paris.id}`, {
+      token: ws.token,
+      body: { name: ' ' },
+    });
+    expect(empty.status).toBe(400);
+    const names = (await call(ctx.app, 'GET', '/v1/locations', { token: ws.token })).body.data.map(
+      (l: { name: string }) => l.name,
+    );
+    expect(names).toEqual(['Lyon', 'Paris Nord']);
+  });
+});

@@ -31,15 +31,6 @@ export function listLocations(
   return q.orderBy('name_key').orderBy('id').limit(limit).execute();
 }
 
-export function findLocation(db: DbOrTx, workspaceId: string, id: string): Promise<LocationRow | undefined> {
-  return db
-    .selectFrom('locations')
-    .select(columns)
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .executeTakeFirst();
-}
-
 export function updateLocation(
   db: DbOrTx,
   workspaceId: string,

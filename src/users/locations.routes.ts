@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { Page, PageQuery, errorResponses } from '../lib/schemas.js';
-import { createLocation, listLocations } from './locations.service.js';
+import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { createLocation, listLocations, renameLocation } from './locations.service.js';
 import { Location, NewLocationBody } from './schemas.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -32,6 +32,21 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) =>
       reply.status(201).send(await createLocation(app.db, callerOf(request).workspaceId, request.body)),
+  );
+
+  app.patch(
+    '/v1/locations/:id',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['locations'],
+        summary: 'Rename a location (its users keep it)',
+        params: IdParams,
+        body: NewLocationBody,
+        response: { 200: Location, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => renameLocation(app.db, callerOf(request).workspaceId, request.params.id, request.body),
   );
 };
 

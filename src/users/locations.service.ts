@@ -1,6 +1,6 @@
 import type { DbOrTx } from '../db/index.js';
 import type { LocationRow } from '../db/tables.js';
-import { conflict, isUniqueViolation } from '../lib/errors.js';
+import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { decodeCursor, parseLimit, toPage, type Page, type PageQuery } from '../lib/pagination.js';
 import * as repo from './locations.repository.js';
@@ -32,6 +32,33 @@ export async function listLocations(
   return toPage(rows, limit, (r) => [r.name_key, r.id], toLocation);
 }
 
+/** Renames a location; users at it keep it (they refer to it by id). 404 for another workspace's. */
+export async function renameLocation(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+  input: { name: string },
+): Promise<Location> {
+  const { name, key } = checkedName('name', input.name);
+  try {
+    const row = await repo.updateLocation(db, workspaceId, id, { name, name_key: key });
+    if (!row) throw notFound('location_not_found', `No location with id '${id}' in this workspace.`);
+    return toLocation(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw locationExists(name);
+    throw error;
+  }
+}
+
+const locationExists = (name: string) =>
+  conflict(
+    'location_exists',
+    `A location named '${name}' already exists in this workspace (names ignore case).`,
+    {
+      field: 'name',
+    },
+  );
+
 export async function createLocation(
   db: DbOrTx,
   workspaceId: string,
@@ -44,15 +71,7 @@ export async function createLocation(
     ]);
     return toLocation(row!);
   } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw conflict(
-        'location_exists',
-        `A location named '${name}' already exists in this workspace (names ignore case).`,
-        {
-          field: 'name',
-        },
-      );
-    }
+    if (isUniqueViolation(error)) throw locationExists(name);
     throw error;
   }
 }

@@ -323,9 +323,38 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     expect(await page.getByLabel('Default role').inputValue()).toBe('Member');
     await page.getByLabel('Invitations expire after (days)').fill('14');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await eventually(() => page.getByRole('status').textContent()).toContain('Settings saved');
+    const form = page.getByRole('form', { name: 'Workspace settings' });
+    await eventually(() => form.getByRole('status').textContent()).toContain('Settings saved');
     const settings = await fetch(`${base}/v1/settings`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await settings.json()) as { invitationTtlHours: number }).invitationTtlHours).toBe(336);
+
+    // Roles and locations, so that an import's unknown role or location is fixed without leaving the app.
+    const get = async (path: string) =>
+      (
+        (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+          data: { name: string }[];
+        }
+      ).data.map((x) => x.name);
+    const roles = page.getByRole('list', { name: 'Roles' });
+    await page.getByLabel('New role').fill('Fleet manager');
+    await page.getByRole('button', { name: 'Add role' }).click();
+    await eventually(() => roles.getByRole('listitem').allTextContents()).toHaveLength(3);
+    expect(await get('/v1/roles')).toEqual(['Admin', 'Member', 'Fleet manager']);
+    await page.getByRole('button', { name: 'Move Fleet manager up' }).click();
+    await eventually(() => get('/v1/roles')).toEqual(['Admin', 'Fleet manager', 'Member']);
+    await eventually(() => roles.getByRole('listitem').nth(1).textContent()).toContain('Fleet manager');
+    // The default role's list follows.
+    await eventually(() => page.getByLabel('Default role').locator('option').allTextContents()).toContain(
+      'Fleet manager',
+    );
+    await page.getByRole('button', { name: 'Rename Paris' }).click();
+    await page.getByLabel('New name for Paris').fill('Paris Nord');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await eventually(() => get('/v1/locations')).toEqual(['London', 'Paris Nord']);
+    await page.getByLabel('New location').fill('london');
+    await page.getByRole('button', { name: 'Add location' }).click();
+    await eventually(() => page.getByRole('alert').first().textContent()).toContain('already exists');
+    expect(await get('/v1/locations')).toEqual(['London', 'Paris Nord']);
     await shot('settings');
 
     const limited = await runCli(

@@ -3,6 +3,7 @@ import { api, type Page } from '../api';
 import { useLoad } from '../hooks';
 import type { Role, Settings } from '../types';
 import { ErrorBox, when } from '../ui';
+import { NamesPanel } from './NamesPanel';
 
 interface Form {
   defaultRole: string;
@@ -159,6 +160,8 @@ export function SettingsPage() {
           Save settings
         </button>
       </form>
+      <NamesPanel kind="roles" onChange={roles.reload} />
+      <NamesPanel kind="locations" />
     </>
   );
 }
