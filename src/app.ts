@@ -27,6 +27,7 @@ import roleRoutes from './users/roles.routes.js';
 import invitationRoutes from './users/invitations.routes.js';
 import settingsRoutes from './users/settings.routes.js';
 import userRoutes from './users/users.routes.js';
+import workspaceRoutes from './users/workspace.routes.js';
 import webRoutes from './web/web.routes.js';
 import { useInvitationSecrets } from './provisioning/invitation-tokens.js';
 
@@ -168,6 +169,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(settingsRoutes);
   await app.register(importRoutes);
   await app.register(rowFixRoutes);
+  await app.register(workspaceRoutes);
   await app.register(scimPlugin);
   await app.register(metricsRoutes);
   await app.register(queuesBoard);

@@ -251,3 +251,20 @@ describe('PATCH /v1/locations/:id', () => {
     expect(names).toEqual(['Lyon', 'Paris Nord']);
   });
 });
+
+describe('GET /v1/workspace', () => {
+  it("answers the token's own workspace and the token's scopes, for a token of any scope; 401 without one", async () => {
+    const ws = await makeWorkspace(ctx.db, { name: 'Acme Cars GmbH' });
+    const imports = await makeToken(ctx.db, ws.workspaceId, ['imports']);
+    const res = await call(ctx.app, 'GET', '/v1/workspace', { token: imports });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      id: ws.workspaceId,
+      name: 'Acme Cars GmbH',
+      tokenPrefix: imports.split('_').slice(0, 2).join('_'),
+      scopes: ['imports'],
+    });
+    expect((await call(ctx.app, 'GET', '/v1/workspace', { token: b.token })).body.id).toBe(b.workspaceId);
+    expect((await call(ctx.app, 'GET', '/v1/workspace')).status).toBe(401);
+  });
+});

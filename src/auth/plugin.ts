@@ -70,14 +70,25 @@ export default fp(
       if ((this as unknown as Record<symbol, unknown>)[OPERATOR_ONLY] === true) {
         route.config = { ...route.config, operator: true, public: false, scope: undefined };
       }
-      const config = (route.config ?? {}) as { public?: boolean; operator?: boolean; scope?: Scope };
+      const config = (route.config ?? {}) as {
+        public?: boolean;
+        operator?: boolean;
+        scope?: Scope;
+        anyScope?: boolean;
+      };
       if (route.url.startsWith('/docs')) return; // the OpenAPI UI's own routes
-      if (!config.public && !config.operator && !config.scope) {
+      if (!config.public && !config.operator && !config.scope && !config.anyScope) {
         throw new Error(
           `route ${String(route.method)} ${route.url} declares no scope, operator or public access`,
         );
       }
-      const access = config.public ? 'public' : config.operator ? 'operator' : config.scope!;
+      const access = config.public
+        ? 'public'
+        : config.operator
+          ? 'operator'
+          : config.anyScope
+            ? 'any-scope'
+            : config.scope!;
       for (const method of [route.method].flat()) {
         if (method !== 'HEAD') table.push({ method, url: route.url, access });
       }

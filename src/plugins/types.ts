@@ -9,7 +9,7 @@ import type { Queues } from '../queues/producer.js';
 export interface RouteAccess {
   method: string;
   url: string;
-  access: 'public' | 'operator' | Scope;
+  access: 'public' | 'operator' | 'any-scope' | Scope;
 }
 
 declare module 'fastify' {
@@ -36,5 +36,7 @@ declare module 'fastify' {
     operator?: boolean;
     /** The route needs no token at all. */
     public?: boolean;
+    /** Any valid workspace token opens the route, whatever its scopes (what the token itself may see). */
+    anyScope?: boolean;
   }
 }

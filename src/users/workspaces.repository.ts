@@ -29,6 +29,13 @@ export function findSettings(db: DbOrTx, workspaceId: string): Promise<Workspace
     .executeTakeFirst();
 }
 
+export function findWorkspace(
+  db: DbOrTx,
+  workspaceId: string,
+): Promise<{ id: string; name: string } | undefined> {
+  return db.selectFrom('workspaces').select(['id', 'name']).where('id', '=', workspaceId).executeTakeFirst();
+}
+
 export function workspaceExists(db: DbOrTx, workspaceId: string): Promise<{ id: string } | undefined> {
   return db.selectFrom('workspaces').select('id').where('id', '=', workspaceId).executeTakeFirst();
 }

@@ -1,13 +1,13 @@
-import type { Db } from '../db/index.js';
+import type { Db, DbOrTx } from '../db/index.js';
 import type { Scope } from '../db/tables.js';
 import { createToken } from '../auth/tokens.service.js';
 import { SCOPES } from '../auth/tokens.js';
-import { badRequest } from '../lib/errors.js';
+import { badRequest, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { checkedName } from './names.js';
 import { insertLocations } from './locations.repository.js';
 import { insertRoles } from './roles.repository.js';
-import { insertSettings, insertWorkspace } from './workspaces.repository.js';
+import { findWorkspace, insertSettings, insertWorkspace } from './workspaces.repository.js';
 
 export interface NewWorkspace {
   name: string;
@@ -71,4 +71,14 @@ export async function createWorkspace(
     const token = await createToken(tx, workspaceId, [...SCOPES], 'workspace create');
     return { workspaceId, token: token.token, tokenPrefix: token.prefix, scopes: token.scopes };
   });
+}
+
+/** The workspace a token belongs to, with the token's prefix and scopes. */
+export async function currentWorkspace(
+  db: DbOrTx,
+  caller: { workspaceId: string; tokenPrefix: string; scopes: Scope[] },
+): Promise<{ id: string; name: string; tokenPrefix: string; scopes: Scope[] }> {
+  const row = await findWorkspace(db, caller.workspaceId);
+  if (!row) throw notFound('workspace_not_found', 'The workspace of this token no longer exists.');
+  return { id: row.id, name: row.name, tokenPrefix: caller.tokenPrefix, scopes: caller.scopes };
 }

@@ -153,6 +153,9 @@ describe('the access table', () => {
     expect(routes.length).toBeGreaterThan(40);
     expect(routes).toContainEqual({ method: 'PATCH', url: '/scim/v2/Groups/:id', access: 'scim' });
     expect(routes).toContainEqual({ method: 'GET', url: '/v1/audit', access: 'admin' });
+    expect(routes.filter((r) => r.access === 'any-scope').map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /v1/workspace',
+    ]);
     expect(routes.filter((r) => r.access === 'public').map((r) => r.url)).toEqual([
       '/healthz',
       '/readyz',
@@ -170,7 +173,9 @@ describe('another workspace’s token', () => {
   it('finds none of this workspace’s resources on any route, and changes nothing', async () => {
     const before = await snapshot(victim.workspaceId);
     const seen: string[] = [];
-    for (const route of routes.filter((r) => SCOPES.includes(r.access as Scope))) {
+    for (const route of routes.filter(
+      (r) => SCOPES.includes(r.access as Scope) || r.access === 'any-scope',
+    )) {
       const targets = route.url.includes(':id')
         ? victim.ids.map((id) => route.url.replace(':id', id))
         : [route.url];
@@ -191,7 +196,9 @@ describe('another workspace’s token', () => {
         seen.push(`${route.method} ${route.url}`);
       }
     }
-    expect(new Set(seen).size).toBe(routes.filter((r) => SCOPES.includes(r.access as Scope)).length);
+    expect(new Set(seen).size).toBe(
+      routes.filter((r) => SCOPES.includes(r.access as Scope) || r.access === 'any-scope').length,
+    );
     expect(await snapshot(victim.workspaceId)).toBe(before);
   });
 });

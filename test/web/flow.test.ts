@@ -111,6 +111,7 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Imports', level: 1 }).waitFor();
     expect(page.url()).toBe(`${base}/app/imports`);
+    expect(await page.locator('header .brand').textContent()).toContain('Acme');
     // No CSP violation or script error (the 401 of the wrong token is the only failed request).
     expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
   });

@@ -4,6 +4,8 @@ export type Scope = 'users' | 'imports' | 'admin';
 export interface Session {
   token: string;
   scopes: Scope[];
+  /** The workspace's name, shown in the header. */
+  workspace?: string;
 }
 
 const KEY = 'loopit.session';

@@ -25,14 +25,18 @@ const SECTIONS: { href: string; label: string; scope: Scope }[] = [
 ];
 
 export function Layout({ path, children }: { path: string; children: ComponentChildren }) {
-  const scopes = currentSession()?.scopes ?? [];
+  const session = currentSession();
+  const scopes = session?.scopes ?? [];
   return (
     <>
       <a class="skip" href="#main">
         Skip to content
       </a>
       <header class="top">
-        <span class="brand">Loopit Provision</span>
+        <span class="brand">
+          Loopit Provision
+          {session?.workspace && <span class="workspace-name"> · {session.workspace}</span>}
+        </span>
         <nav aria-label="Main">
           <ul>
             {SECTIONS.filter((s) => scopes.includes(s.scope)).map((s) => (

@@ -2,26 +2,15 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
 import { endReason, startSession, type Scope } from '../session';
 
-const PROBES: [Scope, string][] = [
-  ['imports', '/v1/imports?limit=1'],
-  ['users', '/v1/roles?limit=1'],
-  ['admin', '/v1/settings'],
-];
+const SECTIONS: readonly Scope[] = ['imports', 'users', 'admin'];
 
-/** Which sections a token opens: 200 means the scope is there, 403 that it is not, 401 a bad token. */
-async function scopesOf(token: string): Promise<Scope[]> {
-  const results = await Promise.all(
-    PROBES.map(async ([scope, path]) => {
-      try {
-        await api('GET', path, undefined, token);
-        return scope;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 403) return null;
-        throw error;
-      }
-    }),
-  );
-  return results.filter((s): s is Scope => s !== null);
+/** Which sections a token opens, as the service says (GET /v1/workspace); 401 for a bad token. */
+async function scopesOf(token: string): Promise<{ scopes: Scope[]; workspace: string }> {
+  const me = await api<{ name: string; scopes: string[] }>('GET', '/v1/workspace', undefined, token);
+  return {
+    scopes: SECTIONS.filter((s) => me.scopes.includes(s)),
+    workspace: me.name,
+  };
 }
 
 export function SignIn() {
@@ -40,12 +29,12 @@ export function SignIn() {
     setBusy(true);
     setProblem(null);
     try {
-      const scopes = await scopesOf(value);
+      const { scopes, workspace } = await scopesOf(value);
       if (scopes.length === 0) {
         setProblem(
           'This token is valid but opens none of Imports, Users or Settings (it may be a SCIM-only token). Ask for a token with the imports, users or admin scope.',
         );
-      } else startSession({ token: value, scopes });
+      } else startSession({ token: value, scopes, workspace });
     } catch (error) {
       setProblem(
         error instanceof ApiError && error.status === 401
