@@ -11,7 +11,6 @@ const opts = (o: Partial<ProvisionOptions> = {}): ProvisionOptions => ({
   sendInvites: true,
   source: 'csv:test',
   actor: 'test',
-  audit: false,
   ...o,
 });
 
@@ -199,13 +198,13 @@ describe('provision() operations', () => {
     expect(missing[0]).toMatchObject({ status: 'failed', errorCode: 'not_found' });
   });
 
-  it('writes one audit event per changed user when asked', async () => {
+  it('writes one audit event per changed user, always', async () => {
     const ws = await makeWorkspace(ctx.db);
     await provision(
       ctx.db,
       ws.workspaceId,
       [{ key: 'a', email: 'aud@example.com', displayName: 'A' }],
-      opts({ audit: true, source: 'api', actor: 'lp_test' }),
+      opts({ source: 'api', actor: 'lp_test' }),
     );
     const events = await ctx.db
       .selectFrom('audit_events')

@@ -318,7 +318,6 @@ describe('Lists: startIndex and count (RFC 7644 §3.4.2.4)', () => {
       activateUninvited: true,
       source: 'scim',
       actor: 'test',
-      audit: false,
     });
     expect(results.filter((r) => r.status !== 'created')).toEqual([]);
     const config = await scimCall(big.scim, 'GET', '/ServiceProviderConfig');

@@ -76,7 +76,7 @@ export async function runImportBatch(
       sendInvites: imp.send_invites,
       source: `csv:${imp.id}`,
       actor: imp.created_by,
-      audit: false,
+      // Every change an import makes is journaled (source csv:<importId>), set-based in its batch.
     },
     log,
     async (tx, items, results) => {

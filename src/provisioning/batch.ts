@@ -246,14 +246,14 @@ export async function runBatch(
     });
   await users.insertInvitations(db, workspaceId, invitations, opts.actor);
 
-  if (opts.audit !== false)
-    await users.insertAuditEvents(
-      db,
-      workspaceId,
-      opts.actor,
-      opts.source,
-      auditRows(decisions, opts.operation),
-    );
+  // The journal: one event per changed user, with each changed field's from and to, in this transaction.
+  await users.insertAuditEvents(
+    db,
+    workspaceId,
+    opts.actor,
+    opts.source,
+    auditRows(decisions, opts.operation),
+  );
   return results;
 }
 

@@ -71,8 +71,6 @@ export interface ProvisionOptions {
   emailOptional?: boolean;
   /** A location the workspace lacks is created (audited) instead of failing with `unknown_location`. */
   createLocations?: boolean;
-  /** Write one audit event per changed user (REST, SCIM). A CSV import writes its own single event. */
-  audit?: boolean;
 }
 
 export interface EngineLogger {

@@ -6,6 +6,7 @@ export function listAuditEvents(
   filters: {
     userId?: string;
     since?: Date;
+    until?: Date;
     beforeId?: string;
     action?: string;
     source?: string;
@@ -32,6 +33,7 @@ export function listAuditEvents(
     .where('workspace_id', '=', workspaceId);
   if (filters.userId) q = q.where('user_id', '=', filters.userId);
   if (filters.since) q = q.where('created_at', '>=', filters.since);
+  if (filters.until) q = q.where('created_at', '<', filters.until);
   if (filters.action) q = q.where('action', '=', filters.action);
   // source=csv matches every import (csv:<id>), as source=scim matches SCIM writes.
   if (filters.source) {

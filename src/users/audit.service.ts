@@ -16,6 +16,18 @@ export interface AuditEvent {
   createdAt: string;
 }
 
+/** `since` and `until`: an ISO 8601 date or date-time, else 400 `invalid_since` / `invalid_until`. */
+function dateParam(name: 'since' | 'until', raw: string | undefined): Date | undefined {
+  if (raw === undefined) return undefined;
+  const date = new Date(raw);
+  if (Number.isNaN(date.getTime())) {
+    throw badRequest(`invalid_${name}`, `${name} must be an ISO 8601 date or date-time; got '${raw}'.`, {
+      field: name,
+    });
+  }
+  return date;
+}
+
 export async function listAudit(
   db: Db,
   workspaceId: string,
@@ -24,6 +36,7 @@ export async function listAudit(
     cursor?: string;
     userId?: string;
     since?: string;
+    until?: string;
     action?: string;
     source?: string;
     actor?: string;
@@ -33,23 +46,15 @@ export async function listAudit(
 ): Promise<Page<AuditEvent>> {
   const limit = parseLimit(query.limit);
   const cursor = decodeCursor(query.cursor, ['uuid']);
-  let since: Date | undefined;
-  if (query.since !== undefined) {
-    since = new Date(query.since);
-    if (Number.isNaN(since.getTime())) {
-      throw badRequest(
-        'invalid_since',
-        `since must be an ISO 8601 date or date-time; got '${query.since}'.`,
-        { field: 'since' },
-      );
-    }
-  }
+  const since = dateParam('since', query.since);
+  const until = dateParam('until', query.until);
   const rows = await listAuditEvents(
     db,
     workspaceId,
     {
       userId: query.userId,
       since,
+      until,
       action: query.action,
       source: query.source,
       actor: query.actor,
