@@ -47,22 +47,30 @@ export async function reissueInvitations(
   return ids;
 }
 
+/** New invitations for those of `userIds` still invited, in one transaction; returns who got one. */
+export async function resendMany(
+  db: Db,
+  workspaceId: string,
+  userIds: string[],
+  actor: { actor: string; source: string },
+): Promise<string[]> {
+  const secret = await invitationSecret(db);
+  return db.transaction().execute((tx) => reissueInvitations(tx, secret, workspaceId, userIds, actor));
+}
+
 export async function resendOne(
   db: Db,
   workspaceId: string,
   userId: string,
   actor: { actor: string; source: string },
 ): Promise<void> {
-  const secret = await invitationSecret(db);
-  await db.transaction().execute(async (tx) => {
-    const done = await reissueInvitations(tx, secret, workspaceId, [userId], actor);
-    if (done.length === 0)
-      throw new AppError(
-        409,
-        'user_not_invited',
-        'Only an invited user can get a new invitation; this user is active or deactivated.',
-      );
-  });
+  const done = await resendMany(db, workspaceId, [userId], actor);
+  if (done.length === 0)
+    throw new AppError(
+      409,
+      'user_not_invited',
+      'Only an invited user can get a new invitation; this user is active or deactivated.',
+    );
 }
 
 const notFound = () =>

@@ -155,3 +155,44 @@ export const Resend = Type.Object({
   startedAt: Nullable(Type.String({ format: 'date-time' })),
   finishedAt: Nullable(Type.String({ format: 'date-time' })),
 });
+
+export const BulkBody = Type.Object(
+  {
+    action: Type.Union(
+      ['deactivate', 'reactivate', 'delete', 'resend_invitation', 'set_role', 'set_location'].map((a) =>
+        Type.Literal(a),
+      ),
+    ),
+    ids: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: 1000, uniqueItems: true }),
+    value: Type.Optional(
+      Type.Union([Type.String({ minLength: 1, maxLength: 1000 }), Type.Null()], {
+        description: 'set_role: a role name; set_location: a location name, or null for none',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const BulkStatus = Type.Union(
+  ['updated', 'unchanged', 'deleted', 'invited', 'skipped', 'failed'].map((s) => Type.Literal(s)),
+);
+
+export const BulkAnswer = Type.Object({
+  action: Type.String(),
+  results: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      status: BulkStatus,
+      errorCode: Type.Union([Type.String(), Type.Null()]),
+      errorMessage: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  counts: Type.Object({
+    updated: Type.Integer(),
+    unchanged: Type.Integer(),
+    deleted: Type.Integer(),
+    invited: Type.Integer(),
+    skipped: Type.Integer(),
+    failed: Type.Integer(),
+  }),
+});

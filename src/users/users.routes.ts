@@ -2,7 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
 import { IdParams, Page, errorResponses } from '../lib/schemas.js';
 import { afterWrite } from './after-write.js';
-import { IfMatchHeaders, NewUserBody, User, UserListQuery, UserPatchBody } from './user.schemas.js';
+import {
+  BulkAnswer,
+  BulkBody,
+  IfMatchHeaders,
+  NewUserBody,
+  User,
+  UserListQuery,
+  UserPatchBody,
+} from './user.schemas.js';
+import { bulkUsers, type BulkAction } from './bulk.service.js';
 import { createUser, deleteUser, getUser, listUsers, parseIfMatch, updateUser } from './users.service.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -23,6 +32,26 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => listUsers(app.db, callerOf(request).workspaceId, request.query),
+  );
+
+  app.post(
+    '/v1/users/bulk',
+    {
+      config: { scope: 'users' },
+      schema: {
+        tags: ['users'],
+        summary:
+          'One action on up to 1,000 users (deactivate, reactivate, delete, resend_invitation, set_role, set_location), answered per id',
+        body: BulkBody,
+        response: { 200: BulkAnswer, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { action: BulkAction; ids: string[]; value?: string | null };
+      const answer = await bulkUsers(app.db, actor(request), body);
+      await afterWrite(app, request.log, callerOf(request).workspaceId, answer.invited ? 'queued' : null);
+      return { action: answer.action, results: answer.results, counts: answer.counts };
+    },
   );
 
   app.post(
