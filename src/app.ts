@@ -15,6 +15,7 @@ import dbPlugin from './plugins/db.js';
 import errorsPlugin, { sendError } from './plugins/errors.js';
 import importRoutes from './imports/imports.routes.js';
 import rowFixRoutes from './imports/row-fixes.routes.js';
+import revertRoutes from './imports/revert.routes.js';
 import scimPlugin from './scim/routes/plugin.js';
 import textGuard from './plugins/text-guard.js';
 import openapiPlugin from './plugins/openapi.js';
@@ -169,6 +170,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(settingsRoutes);
   await app.register(importRoutes);
   await app.register(rowFixRoutes);
+  await app.register(revertRoutes);
   await app.register(workspaceRoutes);
   await app.register(scimPlugin);
   await app.register(metricsRoutes);

@@ -71,6 +71,7 @@ describe('create mode', () => {
       skipped: 1,
       failed: 8,
       deactivated: 0,
+      deleted: 0,
       invited: 2,
     });
     const skipsOnly = await run(ws.token, 'email,name\nok@example.com,Fine Person\n');

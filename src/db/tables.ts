@@ -145,7 +145,7 @@ export type ImportStatus =
   'queued' | 'processing' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
 export type ImportMode = 'create' | 'upsert' | 'sync';
 export type RowStatus =
-  'pending' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deactivated';
+  'pending' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deactivated' | 'deleted';
 
 export interface ImportTable {
   workspace_id: string;
@@ -182,6 +182,12 @@ export interface ImportTable {
   purged_at: NullableTimestamp;
   format: Generated<ImportFormat>;
   sheet: string | null;
+  /** 'revert': undoes the import `revert_of`. */
+  kind: Generated<'import' | 'revert'>;
+  revert_of: string | null;
+  /** The revert (not a dry run) that undid this import. */
+  reverted_by: string | null;
+  deleted: Generated<number>;
 }
 
 export type ImportFormat = 'csv' | 'xlsx';
@@ -214,6 +220,8 @@ export interface ImportRowTable {
   error_code: string | null;
   error_message: string | null;
   user_id: string | null;
+  /** The user's version this import's run left (a revert leaves alone a user changed since). */
+  user_version: number | null;
   /** Corrections made in the app: { field: { from, to } }, `from` as the file gave it. */
   fixes: ColumnType<RowFixes | null, string | null | undefined, string | null>;
 }

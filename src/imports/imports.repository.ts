@@ -39,6 +39,10 @@ const columns = [
   'purged_at',
   'format',
   'sheet',
+  'kind',
+  'revert_of',
+  'reverted_by',
+  'deleted',
 ] as const;
 
 export interface NewImport {
@@ -62,6 +66,8 @@ export interface NewImport {
   processed_rows: number;
   applied_from: string | null;
   created_by: string;
+  kind?: 'import' | 'revert';
+  revert_of?: string | null;
 }
 
 export async function insertImport(db: DbOrTx, row: NewImport): Promise<ImportRow> {
@@ -114,6 +120,8 @@ export async function setImport(
     error: null;
     attempt: number;
     cancel_requested: boolean;
+    total_rows: number;
+    reverted_by: string;
   }>,
 ): Promise<void> {
   await db
@@ -131,6 +139,7 @@ export interface Counts {
   skipped: number;
   failed: number;
   deactivated: number;
+  deleted: number;
   invited: number;
   processed: number;
 }
@@ -140,7 +149,7 @@ export async function addCounts(db: DbOrTx, workspaceId: string, id: string, c: 
   const { rows } = await sql<{ cancel_requested: boolean }>`
     update imports set created = created + ${c.created}, updated = updated + ${c.updated},
       unchanged = unchanged + ${c.unchanged}, skipped = skipped + ${c.skipped}, failed = failed + ${c.failed},
-      deactivated = deactivated + ${c.deactivated}, invited = invited + ${c.invited},
+      deactivated = deactivated + ${c.deactivated}, deleted = deleted + ${c.deleted}, invited = invited + ${c.invited},
       processed_rows = processed_rows + ${c.processed}
     where workspace_id = ${workspaceId} and id = ${id}
     returning cancel_requested`.execute(db);
@@ -151,7 +160,8 @@ export async function addCounts(db: DbOrTx, workspaceId: string, id: string, c: 
 export async function recount(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
   await sql`
     update imports i set created = c.created, updated = c.updated, unchanged = c.unchanged, skipped = c.skipped,
-      failed = c.failed, deactivated = c.deactivated, invited = c.invited, processed_rows = c.processed
+      failed = c.failed, deactivated = c.deactivated, deleted = c.deleted, invited = c.invited,
+      processed_rows = c.processed
     from (
       select count(*) filter (where status = 'created')::int as created,
              count(*) filter (where status = 'updated')::int as updated,
@@ -159,6 +169,7 @@ export async function recount(db: DbOrTx, workspaceId: string, id: string): Prom
              count(*) filter (where status = 'skipped')::int as skipped,
              count(*) filter (where status = 'failed')::int as failed,
              count(*) filter (where status = 'deactivated')::int as deactivated,
+             count(*) filter (where status = 'deleted')::int as deleted,
              count(*) filter (where invitation = 'queued')::int as invited,
              count(*) filter (where status <> 'pending' and row_number is not null)::int as processed
       from import_rows where workspace_id = ${workspaceId} and import_id = ${id}

@@ -1,9 +1,11 @@
 import type { Db } from '../db/index.js';
 import type { ImportMode, ImportStatus, RowFixes, RowStatus } from '../db/tables.js';
-import { AppError, notFound } from '../lib/errors.js';
+import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
 import * as imports from './imports.repository.js';
+import { importNotFound } from './not-found.js';
+import { startRevert } from './revert.service.js';
 import { copyRows, listRows, resetFailedRows, type ListedRow } from './rows.repository.js';
 
 export interface ImportJson {
@@ -30,8 +32,13 @@ export interface ImportJson {
     skipped: number;
     failed: number;
     deactivated: number;
+    deleted: number;
     invited: number;
   };
+  /** `revert`: undoes the import `revertOf`. */
+  kind: 'import' | 'revert';
+  revertOf: string | null;
+  revertedBy: string | null;
   error: { code: string; message: string } | null;
   createdAt: string;
   startedAt: string | null;
@@ -64,19 +71,19 @@ export const toImport = (r: imports.ImportRow): ImportJson => ({
     skipped: r.skipped,
     failed: r.failed,
     deactivated: r.deactivated,
+    deleted: r.deleted,
     invited: r.invited,
   },
+  kind: r.kind,
+  revertOf: r.revert_of,
+  revertedBy: r.reverted_by,
   error: r.error,
   createdAt: r.created_at.toISOString(),
   startedAt: r.started_at?.toISOString() ?? null,
   finishedAt: r.finished_at?.toISOString() ?? null,
 });
 
-export const importNotFound = (id: string) =>
-  notFound(
-    'import_not_found',
-    `No import with id '${id}' in this workspace; list imports with GET /v1/imports.`,
-  );
+export { importNotFound };
 
 export async function getImport(db: Db, workspaceId: string, id: string): Promise<ImportJson> {
   const row = await imports.findImport(db, workspaceId, id);
@@ -121,7 +128,16 @@ export interface ImportRowJson {
   fixes: RowFixes | null;
 }
 
-const ROW_STATUSES = ['pending', 'created', 'updated', 'unchanged', 'skipped', 'failed', 'deactivated'];
+const ROW_STATUSES = [
+  'pending',
+  'created',
+  'updated',
+  'unchanged',
+  'skipped',
+  'failed',
+  'deactivated',
+  'deleted',
+];
 
 export async function listImportRows(
   db: Db,
@@ -229,6 +245,15 @@ export async function applyDryRun(
   id: string,
   actor: string,
 ): Promise<imports.ImportRow> {
+  // A revert's dry run is applied as a new revert of the same import, planned afresh against the users
+  // as they are now (start checks again that it was not reverted meanwhile).
+  const found = await imports.findImport(db, workspaceId, id);
+  if (
+    found?.kind === 'revert' &&
+    found.dry_run &&
+    ['completed', 'completed_with_errors'].includes(found.status)
+  )
+    return startRevert(db, workspaceId, found.revert_of!, actor, false);
   return db.transaction().execute(async (tx) => {
     const source = await imports.findImport(tx, workspaceId, id);
     if (!source) throw importNotFound(id);

@@ -122,6 +122,7 @@ export function pendingRows(
       'location',
       'external_id',
       'user_id',
+      'user_version',
     ])
     .where('workspace_id', '=', workspaceId)
     .where('import_id', '=', importId)
@@ -141,6 +142,7 @@ export interface RowResult {
   error_code: string | null;
   error_message: string | null;
   user_id: string | null;
+  user_version: number | null;
 }
 
 /**
@@ -158,10 +160,11 @@ export async function writeRowResults(
   const { rows } = await sql<{ n: number }>`
     with w as (
       update import_rows r set status = v.status, invitation = v.invitation, invitation_id = v.invitation_id,
-        error_code = v.error_code, error_message = v.error_message, user_id = v.user_id
+        error_code = v.error_code, error_message = v.error_message, user_id = v.user_id, user_version = v.user_version
       from unnest(${col('idx')}::int[], ${col('status')}::text[], ${col('invitation')}::text[], ${col('invitation_id')}::uuid[],
-                  ${col('error_code')}::text[], ${col('error_message')}::text[], ${col('user_id')}::uuid[])
-        as v(idx, status, invitation, invitation_id, error_code, error_message, user_id)
+                  ${col('error_code')}::text[], ${col('error_message')}::text[], ${col('user_id')}::uuid[],
+                  ${col('user_version')}::int[])
+        as v(idx, status, invitation, invitation_id, error_code, error_message, user_id, user_version)
       where r.workspace_id = ${workspaceId} and r.import_id = ${importId} and r.idx = v.idx and r.status = 'pending'
         -- Bounded to the batch's idx range so the planner never hashes every pending row of a large import.
         and r.idx between ${Math.min(...results.map((r) => r.idx))} and ${Math.max(...results.map((r) => r.idx))}

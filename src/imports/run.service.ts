@@ -2,6 +2,7 @@ import type { Db } from '../db/index.js';
 import { provision, type ProvisionItem, type ProvisionResult } from '../provisioning/engine.js';
 import type { EngineLogger } from '../provisioning/types.js';
 import * as imports from './imports.repository.js';
+import { revertItems, revertOutcome } from './revert.service.js';
 import { pendingRows, writeRowResults, type RowResult } from './rows.repository.js';
 
 type Pending = Awaited<ReturnType<typeof pendingRows>>[number];
@@ -38,6 +39,7 @@ function tally(rows: Pending[], results: ProvisionResult[]): imports.Counts {
     skipped: 0,
     failed: 0,
     deactivated: 0,
+    deleted: 0,
     invited: 0,
     processed: 0,
   };
@@ -66,29 +68,37 @@ export async function runImportBatch(
   const byKey = new Map(rows.map((r) => [String(r.idx), r]));
   let cancel = false;
   let invited = 0;
+  const revert = imp.kind === 'revert';
+  const items = revert ? await revertItems(db, imp, rows) : rows.map((r) => toItem(r, imp));
+  const itemOf = new Map(items.map((it) => [it.key, it]));
   await provision(
     db,
     imp.workspace_id,
-    rows.map((r) => toItem(r, imp)),
+    items,
     {
       mode: imp.mode,
       dryRun: imp.dry_run,
       sendInvites: imp.send_invites,
-      source: `csv:${imp.id}`,
+      source: revert ? `revert:${imp.id}` : `csv:${imp.id}`,
       actor: imp.created_by,
-      // Every change an import makes is journaled (source csv:<importId>), set-based in its batch.
+      // Every change an import or a revert makes is journaled, set-based in its batch.
     },
     log,
-    async (tx, items, results) => {
-      const batchRows = items.map((it) => byKey.get(it.key)!);
+    async (tx, batchItems, engineResults) => {
+      const batchRows = batchItems.map((it) => byKey.get(it.key)!);
+      const results = revert
+        ? engineResults.map((r, i) => ({ ...r, ...revertOutcome(itemOf.get(batchItems[i]!.key)!, r) }))
+        : engineResults;
       const written: RowResult[] = results.map((r, i) => ({
         idx: batchRows[i]!.idx,
-        status: r.status === 'deleted' ? 'failed' : r.status,
+        // Only a revert deletes users; an import row never ends `deleted`.
+        status: r.status === 'deleted' && !revert ? 'failed' : r.status,
         invitation: imp.send_invites ? r.invitation : r.invitation === null ? null : 'not_sent',
         invitation_id: r.invitationId ?? null,
         error_code: r.errorCode ?? null,
         error_message: r.errorMessage ?? null,
         user_id: r.userId ?? batchRows[i]!.user_id ?? null,
+        user_version: r.version ?? null,
       }));
       if ((await writeRowResults(tx, imp.workspace_id, imp.id, written)) !== written.length)
         throw new ConcurrentRunError();

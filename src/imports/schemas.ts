@@ -35,8 +35,14 @@ export const Import = Type.Object(
       skipped: Count,
       failed: Count,
       deactivated: Count,
+      deleted: Count,
       invited: Count,
     }),
+    kind: Type.Union([Type.Literal('import'), Type.Literal('revert')], {
+      description: 'revert: undoes the import revertOf (POST /v1/imports/:id/revert)',
+    }),
+    revertOf: Nullable(Type.String({ format: 'uuid' })),
+    revertedBy: Nullable(Type.String({ format: 'uuid', description: 'the revert that undid this import' })),
     error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     startedAt: Nullable(Type.String({ format: 'date-time' })),
@@ -52,7 +58,7 @@ export const ImportRow = Type.Object({
   role: Nullable(Type.String()),
   location: Nullable(Type.String()),
   status: Type.Union(
-    ['pending', 'created', 'updated', 'unchanged', 'skipped', 'failed', 'deactivated'].map((s) =>
+    ['pending', 'created', 'updated', 'unchanged', 'skipped', 'failed', 'deactivated', 'deleted'].map((s) =>
       Type.Literal(s),
     ),
   ),
@@ -117,6 +123,15 @@ export const RowsQuery = Type.Object(
     cursor: Type.Optional(Type.String()),
     status: Type.Optional(
       Type.String({ description: 'pending, created, updated, unchanged, skipped, failed or deactivated' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RevertBody = Type.Object(
+  {
+    dryRun: Type.Optional(
+      Type.Boolean({ description: 'true: report what the revert would do, change nothing' }),
     ),
   },
   { additionalProperties: false },
