@@ -27,6 +27,7 @@ const EnvSchema = Type.Object({
   IMPORT_MAX_BYTES: Type.Integer({ minimum: 1, default: 104857600 }),
   IMPORT_MAX_ROWS: Type.Integer({ minimum: 1, default: 1000000 }),
   IMPORT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  AUDIT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36500, default: 365 }),
   SCIM_BULK_WAIT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: 30 }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 0, maximum: 10000000, default: 60000 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60000, default: 1000 }),
@@ -62,6 +63,8 @@ export interface Config {
   importMaxBytes: number;
   importMaxRows: number;
   importRetentionDays: number;
+  /** Audit events older than this are purged by the sweeper, in batches. */
+  auditRetentionDays: number;
   /** How long a SCIM Bulk request waits for the worker before answering 503 (the work goes on). */
   scimBulkWaitSeconds: number;
   /** Requests per minute per token (per client address without one), counted in Redis; 0: no limit. */
@@ -186,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     importMaxBytes: e.IMPORT_MAX_BYTES,
     importMaxRows: e.IMPORT_MAX_ROWS,
     importRetentionDays: e.IMPORT_RETENTION_DAYS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     scimBulkWaitSeconds: e.SCIM_BULK_WAIT_SECONDS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,

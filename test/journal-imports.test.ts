@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeAudit, uuidv7Floor } from '../src/users/audit.repository.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { call, useTestContext } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
@@ -147,5 +148,47 @@ describe('the journal of imports', () => {
     ]);
     const bad = await call(ctx.app, 'GET', '/v1/audit?until=yesterday', { token: ws.token });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_until']);
+  });
+});
+
+describe('AUDIT_RETENTION_DAYS', () => {
+  it('purges events older than the retention, in batches along the key, keeping the rest', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const other = await makeWorkspace(ctx.db);
+    const day = 86_400_000;
+    const idAt = (daysAgo: number, n: number) =>
+      uuidv7Floor(new Date(Date.now() - daysAgo * day)).replace(/0{12}$/, String(n).padStart(12, '0'));
+    const rows = [
+      ...[1, 2, 3, 4, 5].map((n) => ({ workspace_id: ws.workspaceId, id: idAt(400, n) })),
+      { workspace_id: other.workspaceId, id: idAt(366, 1) },
+      { workspace_id: ws.workspaceId, id: idAt(364, 1) },
+    ];
+    await ctx.db
+      .insertInto('audit_events')
+      .values(
+        rows.map((r) => ({
+          ...r,
+          actor: 'test',
+          source: 'api',
+          action: 'user.updated',
+          target_type: 'user',
+        })),
+      )
+      .execute();
+    const mine = () =>
+      ctx.db
+        .selectFrom('audit_events')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .orderBy('id')
+        .execute();
+    // Bounded work per sweep: two statements of two rows.
+    expect(await purgeAudit(ctx.db, 365, { batch: 2, maxBatches: 2 })).toBe(4);
+    expect(await purgeAudit(ctx.db, 365, { batch: 2 })).toBeGreaterThanOrEqual(2);
+    expect((await mine()).map((r) => r.id)).toEqual([rows[6]!.id]);
   });
 });

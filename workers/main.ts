@@ -51,7 +51,12 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
   let stopping = false;
   const sweepLogger = logger.child({ component: 'sweeper' });
   const sweeper = new Sweeper(
-    options.sweepTasks ?? defaultSweepTasks({ db, queues, logger: sweepLogger }, config.importRetentionDays),
+    options.sweepTasks ??
+      defaultSweepTasks(
+        { db, queues, logger: sweepLogger },
+        config.importRetentionDays,
+        config.auditRetentionDays,
+      ),
     sweepLogger,
   );
   const mailer = createMailer(config, logger.child({ component: 'mailer' }));

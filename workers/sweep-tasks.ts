@@ -14,6 +14,7 @@ import {
 import { unfinishedResends } from '../src/users/resends.repository.js';
 import { ensureBulk } from '../src/queues/bulk.js';
 import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk/bulk.repository.js';
+import { purgeAudit } from '../src/users/audit.repository.js';
 import type { Queues } from '../src/queues/producer.js';
 import type { SweepTask } from './sweeper.js';
 
@@ -111,6 +112,11 @@ export function retentionSweepTask({ db }: SweepDeps, days: number): SweepTask {
   return { name: 'retention', run: () => purgeExpired(db, days) };
 }
 
+/** AUDIT_RETENTION_DAYS: older audit events are purged, a bounded number of batches per sweep. */
+export function auditRetentionSweepTask({ db }: SweepDeps, days: number): SweepTask {
+  return { name: 'audit-retention', run: () => purgeAudit(db, days) };
+}
+
 /** A finished SCIM Bulk request's outcome stays readable (GET /scim/v2/Bulk/{id}) this long. */
 export const BULK_RETENTION_HOURS = 24;
 
@@ -133,12 +139,17 @@ export function bulkSweepTask({ db, queues }: SweepDeps): SweepTask {
 }
 
 /** The sweep tasks a worker runs when none are given. */
-export function defaultSweepTasks(deps: SweepDeps, retentionDays = 30): SweepTask[] {
+export function defaultSweepTasks(
+  deps: SweepDeps,
+  retentionDays = 30,
+  auditRetentionDays = 365,
+): SweepTask[] {
   return [
     outboxSweepTask(deps),
     resendSweepTask(deps),
     importSweepTask(deps),
     bulkSweepTask(deps),
     retentionSweepTask(deps, retentionDays),
+    auditRetentionSweepTask(deps, auditRetentionDays),
   ];
 }
