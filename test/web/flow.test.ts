@@ -378,6 +378,47 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     expect(await page.locator('main').textContent()).toContain('--scope imports');
   });
 
+  it('undoes an import: the preview of the undo first, then the people it created are gone', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Workspace token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Imports', level: 1 }).waitFor();
+    await page.setInputFiles('#file', {
+      name: 'wrong-file.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('Email,Name\noops1@example.com,Oops One\noops2@example.com,Oops Two\n'),
+    });
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('button', { name: 'Apply import' }).click();
+    await page.getByRole('heading', { name: /^Import of wrong-file\.csv/ }).waitFor();
+    await eventually(() => page.locator('.meta .badge').textContent()).toBe('Completed');
+
+    await page.getByRole('button', { name: 'Preview the undo' }).click();
+    await page.getByRole('heading', { name: /^Preview: undo of wrong-file\.csv/ }).waitFor();
+    await eventually(() => page.locator('.apply').textContent()).toContain('delete 2 people');
+    const rows = page.getByRole('table', { name: /Rows of the import/ });
+    await eventually(() => rows.locator('tbody tr').count()).toBe(2);
+    expect(await rows.textContent()).toContain('Would delete');
+    // Nothing has changed yet.
+    const find = async () =>
+      (
+        (await (
+          await fetch(`${base}/v1/users?q=oops`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as {
+          data: unknown[];
+        }
+      ).data.length;
+    expect(await find()).toBe(2);
+    await shot('undo-preview');
+
+    await page.getByRole('button', { name: 'Undo import' }).click();
+    await page.getByRole('heading', { name: /^Undo of wrong-file\.csv/ }).waitFor();
+    await eventually(() => page.locator('.count-deleted .n').textContent()).toBe('2');
+    expect(await find()).toBe(0);
+    await page.getByRole('link', { name: 'this import' }).click();
+    await eventually(() => page.locator('main').textContent()).toContain('This import was undone');
+  });
+
   it('opens the queue dashboard when a proxy adds the operator token, and only then', async () => {
     const anonymous = await browser.newPage();
     const refused = await anonymous.goto(`${base}/admin/queues`);

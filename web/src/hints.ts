@@ -16,6 +16,10 @@ export const FIX: Record<string, string> = {
     'This row has a different number of cells than the header: look for a stray delimiter or an unclosed quote.',
   role_managed_by_identity_provider:
     'The role comes from your identity provider’s groups. Change it there, or leave the role cell empty.',
+  changed_since_import:
+    'This person changed after the import (an edit, a later import, the identity provider, or an accepted invitation), so the undo left them as they are now.',
+  not_journaled:
+    'This import ran before changes were journaled, so the values from before it are unknown; change this person by hand if needed.',
   internal_error:
     'Something failed on our side. Use “Retry failed rows”; if it fails again, contact support with the import id.',
 };
@@ -32,6 +36,7 @@ export const WOULD_LABEL: Record<string, string> = {
   skipped: 'Would skip',
   failed: 'Would fail',
   deactivated: 'Would deactivate',
+  deleted: 'Would delete',
 };
 
 export const STATUS_LABEL: Record<string, string> = {
@@ -47,6 +52,7 @@ export const STATUS_LABEL: Record<string, string> = {
   unchanged: 'Unchanged',
   skipped: 'Skipped',
   deactivated: 'Deactivated',
+  deleted: 'Deleted',
   invited: 'Invited',
   active: 'Active',
 };

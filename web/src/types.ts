@@ -2,7 +2,7 @@
 export type ImportStatus =
   'queued' | 'processing' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
 export type RowStatus =
-  'pending' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deactivated';
+  'pending' | 'created' | 'updated' | 'unchanged' | 'skipped' | 'failed' | 'deactivated' | 'deleted';
 export type Mode = 'create' | 'upsert' | 'sync';
 
 export interface Counts {
@@ -12,6 +12,7 @@ export interface Counts {
   skipped: number;
   failed: number;
   deactivated: number;
+  deleted: number;
   invited: number;
 }
 
@@ -31,6 +32,10 @@ export interface Import {
   totalRows: number;
   processedRows: number;
   counts: Counts;
+  /** `revert`: undoes the import `revertOf`. */
+  kind: 'import' | 'revert';
+  revertOf: string | null;
+  revertedBy: string | null;
   error: { code: string; message: string } | null;
   createdAt: string;
   startedAt: string | null;

@@ -48,6 +48,7 @@ const WOULD: Record<keyof Counts, string> = {
   skipped: 'would be skipped',
   failed: 'would fail',
   deactivated: 'would be deactivated',
+  deleted: 'would be deleted',
   invited: 'would be invited',
 };
 
@@ -58,6 +59,7 @@ const COUNT_ORDER: (keyof Counts)[] = [
   'skipped',
   'failed',
   'deactivated',
+  'deleted',
   'invited',
 ];
 
@@ -92,7 +94,7 @@ function Progress({ imp }: { imp: Import }) {
         · {badge.label ?? STATUS_LABEL[imp.status]}
       </p>
       <ul class="counts" aria-label="Rows by result">
-        {COUNT_ORDER.map((k) => (
+        {COUNT_ORDER.filter((k) => k !== 'deleted' || imp.kind === 'revert').map((k) => (
           <li key={k} class={`count count-${k}`}>
             <span class="n">{number(imp.counts[k])}</span> {imp.dryRun ? WOULD[k] : k}
           </li>
@@ -145,6 +147,86 @@ function PreviewDetails({ imp }: { imp: Import }) {
         </table>
       </div>
       {extra.length > 0 && <p class="muted">Kept for the report only: {extra.join(', ')}.</p>}
+    </section>
+  );
+}
+
+/** "Undo this import": a finished import not yet undone starts with the undo's preview. */
+function UndoPanel({ imp }: { imp: Import }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  if (imp.revertedBy)
+    return (
+      <p class="notice">
+        This import was undone: <Link href={`${BASE}/imports/${imp.revertedBy}`}>see the undo</Link>.
+      </p>
+    );
+  const undo = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const preview = await api<Import>('POST', `/v1/imports/${imp.id}/revert`, { dryRun: true });
+      navigate(`${BASE}/imports/${preview.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="panel" aria-labelledby="undo-title">
+      <h2 id="undo-title">Undo this import</h2>
+      <p>
+        Deletes the people it created and puts back what it changed, except for people who changed since. You
+        see who would be affected before anything happens.
+      </p>
+      {error !== null && <ErrorBox error={error} what="this import" />}
+      <button type="button" disabled={busy} onClick={() => void undo()}>
+        {busy ? 'Working out the undo…' : 'Preview the undo'}
+      </button>
+    </section>
+  );
+}
+
+/** The preview of an undo: who would be deleted, whose fields go back, who is left alone and why. */
+function UndoApplyPanel({ imp }: { imp: Import }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const apply = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const applied = await api<Import>('POST', `/v1/imports/${imp.id}/apply`);
+      navigate(`${BASE}/imports/${applied.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="panel apply" aria-labelledby="apply-title">
+      <h2 id="apply-title">Nothing has been undone yet</h2>
+      <p>
+        Undoing the import will delete {plural(imp.counts.deleted, 'person', 'people')} it created and put
+        back the earlier values of {plural(imp.counts.updated, 'person', 'people')}.
+        {imp.counts.skipped > 0 &&
+          ` ${plural(imp.counts.skipped, 'person', 'people')} changed since the import and will be left as they are.`}
+      </p>
+      {error !== null && <ErrorBox error={error} what="this import" />}
+      <div class="actions">
+        <button
+          type="button"
+          class="primary danger"
+          disabled={busy || imp.counts.deleted + imp.counts.updated === 0}
+          onClick={() => void apply()}
+        >
+          {busy ? 'Starting…' : 'Undo import'}
+        </button>
+        {imp.revertOf && (
+          <Link href={`${BASE}/imports/${imp.revertOf}`} class="button">
+            Back to the import
+          </Link>
+        )}
+      </div>
     </section>
   );
 }
@@ -310,9 +392,20 @@ export function ImportPage({ id }: { id: string }) {
         <Link href={`${BASE}/imports`}>Imports</Link> /
       </p>
       <h1>
-        {imp.dryRun ? 'Preview of ' : 'Import of '}
+        {imp.kind === 'revert'
+          ? imp.dryRun
+            ? 'Preview: undo of '
+            : 'Undo of '
+          : imp.dryRun
+            ? 'Preview of '
+            : 'Import of '}
         {imp.fileName ?? 'an upload'}
       </h1>
+      {imp.revertOf && (
+        <p class="meta">
+          Undoes <Link href={`${BASE}/imports/${imp.revertOf}`}>this import</Link>.
+        </p>
+      )}
       <p class="meta">
         <Badge {...importBadge(imp)} /> {MODE_LABEL[imp.mode]} · invitations {imp.sendInvites ? 'on' : 'off'}{' '}
         · started {when(imp.createdAt)}
@@ -329,8 +422,12 @@ export function ImportPage({ id }: { id: string }) {
         )}
         <Actions imp={imp} refresh={refresh} />
       </section>
-      {imp.dryRun && finished && imp.status !== 'failed' && <ApplyPanel imp={imp} />}
-      {imp.dryRun && <PreviewDetails imp={imp} />}
+      {imp.dryRun && finished && imp.status !== 'failed' && imp.kind === 'revert' && (
+        <UndoApplyPanel imp={imp} />
+      )}
+      {imp.dryRun && finished && imp.status !== 'failed' && imp.kind !== 'revert' && <ApplyPanel imp={imp} />}
+      {imp.dryRun && imp.kind !== 'revert' && <PreviewDetails imp={imp} />}
+      {!imp.dryRun && imp.kind !== 'revert' && finished && <UndoPanel imp={imp} />}
       {(finished || imp.processedRows > 0) && <RowsTable imp={imp} version={version} />}
     </>
   );

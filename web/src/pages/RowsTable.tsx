@@ -14,6 +14,7 @@ const FILTERS: (RowStatus | '')[] = [
   'updated',
   'unchanged',
   'deactivated',
+  'deleted',
   'pending',
 ];
 
