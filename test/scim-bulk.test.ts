@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -16,6 +17,8 @@ import { prepareUserEntries, type Entry } from '../src/scim/bulk/users.js';
 import { provision } from '../src/provisioning/engine.js';
 import type { BulkOperation } from '../src/scim/bulk/types.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
+import type { WorkerContext } from '../workers/context.js';
+import { BULK_MAX_STALLS, bulk as bulkJob } from '../workers/scim.js';
 import { bulkSweepTask } from '../workers/sweep-tasks.js';
 import { call, testConfig, useTestContext } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
@@ -464,6 +467,40 @@ describe('a Bulk run', () => {
     expect(res.body.Operations.map((o: any) => [o.bulkId, o.status])).toEqual([
       ['done', '201'],
       ['todo', '201'],
+    ]);
+  });
+});
+
+describe('the Bulk job', () => {
+  it('gives a request up once its workers died BULK_MAX_STALLS times: what is not recorded answers 500', async () => {
+    const [done, todo] = [user(), user()];
+    const id = '01930000-0000-7000-8000-000000000003';
+    await insertBulkRequest(ctx.db, {
+      workspaceId: ws.workspaceId,
+      id,
+      actor: 'test',
+      failOnErrors: null,
+      operations: [
+        { method: 'POST', resource: 'Users', bulkId: 'done', data: done },
+        { method: 'POST', resource: 'Users', bulkId: 'todo', data: todo },
+      ],
+    });
+    await startBulkRequest(ctx.db, ws.workspaceId, id);
+    const recorded = { method: 'POST' as const, resource: 'Users' as const, bulkId: 'done', status: '201' };
+    expect(await recordBulkResults(ctx.db, ws.workspaceId, id, { 0: recorded }, 1)).toBe(true);
+    const job = {
+      data: { workspaceId: ws.workspaceId, requestId: id },
+      stalledCounter: BULK_MAX_STALLS,
+      attemptsMade: 0,
+      opts: { attempts: 5 },
+    } as Job<{ workspaceId: string; requestId: string }>;
+    const workerCtx = { config: ctx.config, db: ctx.db, shuttingDown: () => false };
+    expect(await bulkJob(job, workerCtx as unknown as WorkerContext, logger)).toEqual({ abandoned: true });
+    expect(await findByUserName(todo.userName)).toEqual([]);
+    const res = await scim('GET', `/Bulk/${id}`);
+    expect(res.body.Operations.map((o: any) => [o.bulkId, o.status])).toEqual([
+      ['done', '201'],
+      ['todo', '500'],
     ]);
   });
 });
