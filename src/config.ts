@@ -73,7 +73,7 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Postgres cancels a statement of the API's pool past this (503 `query_timeout`); 0: never. */
   apiStatementTimeoutMs: number;
-  /** Uploads one workspace may have reading or staging at once, per API process; more: 429. */
+  /** Uploads one workspace may have reading or staging at once, across every API process; more: 429. */
   maxConcurrentUploads: number;
   /** How long a client has to send a whole request (headers and body); then 408 and the connection closes. */
   requestTimeoutSeconds: number;

@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { pino } from 'pino';
@@ -5,12 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { producerConnection } from '../src/queues/connection.js';
 import { Queues } from '../src/queues/producer.js';
-import { insertBulkRequest, recordBulkResults, startBulkRequest } from '../src/scim/bulk/bulk.repository.js';
+import {
+  bulkResults,
+  insertBulkRequest,
+  recordBulkResults,
+  startBulkRequest,
+} from '../src/scim/bulk/bulk.repository.js';
 import { runBulkRequest } from '../src/scim/bulk/runner.js';
 import { prepareUserEntries, type Entry } from '../src/scim/bulk/users.js';
 import { provision } from '../src/provisioning/engine.js';
 import type { BulkOperation } from '../src/scim/bulk/types.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
+import type { WorkerContext } from '../workers/context.js';
+import { BULK_MAX_STALLS, bulk as bulkJob } from '../workers/scim.js';
 import { bulkSweepTask } from '../workers/sweep-tasks.js';
 import { call, testConfig, useTestContext } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
@@ -460,6 +468,131 @@ describe('a Bulk run', () => {
       ['done', '201'],
       ['todo', '201'],
     ]);
+  });
+});
+
+describe('the Bulk job', () => {
+  it('gives a request up once its workers died BULK_MAX_STALLS times: what is not recorded answers 500', async () => {
+    const [done, todo] = [user(), user()];
+    const id = '01930000-0000-7000-8000-000000000003';
+    await insertBulkRequest(ctx.db, {
+      workspaceId: ws.workspaceId,
+      id,
+      actor: 'test',
+      failOnErrors: null,
+      operations: [
+        { method: 'POST', resource: 'Users', bulkId: 'done', data: done },
+        { method: 'POST', resource: 'Users', bulkId: 'todo', data: todo },
+      ],
+    });
+    await startBulkRequest(ctx.db, ws.workspaceId, id);
+    const recorded = { method: 'POST' as const, resource: 'Users' as const, bulkId: 'done', status: '201' };
+    expect(await recordBulkResults(ctx.db, ws.workspaceId, id, { 0: recorded }, 1)).toBe(true);
+    const job = {
+      data: { workspaceId: ws.workspaceId, requestId: id },
+      stalledCounter: BULK_MAX_STALLS,
+      attemptsMade: 0,
+      opts: { attempts: 5 },
+    } as Job<{ workspaceId: string; requestId: string }>;
+    const workerCtx = { config: ctx.config, db: ctx.db, shuttingDown: () => false };
+    expect(await bulkJob(job, workerCtx as unknown as WorkerContext, logger)).toEqual({ abandoned: true });
+    expect(await findByUserName(todo.userName)).toEqual([]);
+    const res = await scim('GET', `/Bulk/${id}`);
+    expect(res.body.Operations.map((o: any) => [o.bulkId, o.status])).toEqual([
+      ['done', '201'],
+      ['todo', '500'],
+    ]);
+  });
+});
+
+describe('a Bulk group operation', () => {
+  const requestId = '01930000-0000-7000-8000-000000000002';
+  const events = async (action: string, targetId: string) =>
+    (
+      await sql<{ n: number }>`select count(*)::int as n from audit_events
+        where workspace_id = ${ws.workspaceId} and action = ${action} and target_id = ${targetId}`.execute(
+        ctx.db,
+      )
+    ).rows[0]!.n;
+  const members = async (roleId: string) =>
+    (
+      await ctx.db
+        .selectFrom('group_memberships')
+        .select('user_id')
+        .where('workspace_id', '=', ws.workspaceId)
+        .where('role_id', '=', roleId)
+        .execute()
+    ).map((m) => m.user_id);
+
+  afterAll(async () => {
+    await sql`drop trigger if exists fail_bulk_record on scim_bulk_requests`.execute(ctx.db);
+    await sql`drop function if exists fail_bulk_record()`.execute(ctx.db);
+  });
+
+  it('commits with its recorded result: a record that fails rolls the write back, and the re-run applies it once', async () => {
+    const team = await scim('POST', '/Groups', { schemas: [GROUP], displayName: 'Resume Team' });
+    const member = await scim('POST', '/Users', user());
+    const teamId = team.body.id as string;
+    const operations: BulkOperation[] = [
+      {
+        method: 'POST',
+        resource: 'Groups',
+        bulkId: 'made',
+        data: { schemas: [GROUP], displayName: 'Resume Made' },
+      },
+      {
+        // Sent with the version it read: applied twice, the second would answer 412.
+        method: 'PATCH',
+        resource: 'Groups',
+        id: teamId,
+        version: team.body.meta.version,
+        data: {
+          schemas: [PATCH_OP],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: member.body.id }] }],
+        },
+      },
+    ];
+    await insertBulkRequest(ctx.db, {
+      workspaceId: ws.workspaceId,
+      id: requestId,
+      actor: 'test',
+      failOnErrors: null,
+      operations,
+    });
+    // Recording operation 1's result fails, as when the worker dies between the write and its record.
+    await sql`create function fail_bulk_record() returns trigger language plpgsql as $$
+      begin
+        if new.results ? '1' then raise exception 'the worker died here'; end if;
+        return new;
+      end $$`.execute(ctx.db);
+    await sql`create trigger fail_bulk_record before update on scim_bulk_requests
+      for each row execute function fail_bulk_record()`.execute(ctx.db);
+    const deps = { db: ctx.db, publicUrl: PUBLIC_URL, batchSize: 1000, log: logger };
+    await expect(runBulkRequest(deps, ws.workspaceId, requestId)).rejects.toThrow(/the worker died here/);
+
+    // Operation 0 committed with its result; operation 1's write went with its failed record.
+    const first = await bulkResults(ctx.db, ws.workspaceId, requestId);
+    expect(Object.keys(first!.results)).toEqual(['0']);
+    const made = first!.results['0']!.id!;
+    expect(await events('group.created', made)).toBe(1);
+    expect(await members(teamId)).toEqual([]);
+    expect(await events('group.updated', teamId)).toBe(0);
+
+    await sql`drop trigger fail_bulk_record on scim_bulk_requests`.execute(ctx.db);
+    expect(await runBulkRequest(deps, ws.workspaceId, requestId)).toMatchObject({ ran: true });
+    const res = await scim('GET', `/Bulk/${requestId}`);
+    expect(res.body.Operations.map((o: any) => [o.method, o.status])).toEqual([
+      ['POST', '201'],
+      ['PATCH', '200'],
+    ]);
+    expect(res.body.Operations[0].location).toBe(`${BASE}/Groups/${made}`);
+    // Each applied once: one group made (not a 409 for its own name), one membership change.
+    expect(await events('group.created', made)).toBe(1);
+    expect(await members(teamId)).toEqual([member.body.id]);
+    expect(await events('group.updated', teamId)).toBe(1);
+    const read = await scim('GET', `/Groups/${teamId}`);
+    expect(read.body.meta.version).toBe(res.body.Operations[1].version);
+    expect(read.body.meta.version).not.toBe(team.body.meta.version);
   });
 });
 

@@ -12,6 +12,7 @@ import { emailWorkerOptions } from './email.js';
 import { observeJobs } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { assertProcessors, processors } from './processors.js';
+import { scimWorkerOptions } from './scim.js';
 import { Sweeper, type SweepTask } from './sweeper.js';
 import { defaultSweepTasks } from './sweep-tasks.js';
 
@@ -20,6 +21,7 @@ const queueWorkerOptions: Partial<Record<QueueName, (config: Config) => Partial<
   email: emailWorkerOptions,
   // A killed worker's import is picked up again within about half a minute (lock renewed every 10 s).
   imports: () => ({ lockDuration: 20_000, stalledInterval: 10_000 }),
+  scim: scimWorkerOptions,
 };
 
 export interface WorkerHandle {

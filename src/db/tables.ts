@@ -238,6 +238,15 @@ export interface IdempotencyKeyTable {
   created_at: Timestamp;
 }
 
+/** An upload being read or staged (one per request in hand), across every API process. */
+export interface UploadSlotTable {
+  workspace_id: string;
+  id: string;
+  taken_at: Timestamp;
+  /** Renewed while the holder lives; a row not renewed for UPLOAD_SLOT_STALE_MS no longer counts. */
+  renewed_at: Timestamp;
+}
+
 export type BulkStatus = 'queued' | 'running' | 'done';
 
 /** A SCIM Bulk request: operations staged by the API, results written by the worker batch by batch. */
@@ -275,6 +284,7 @@ export interface Database {
   import_workbooks: ImportWorkbookTable;
   idempotency_keys: IdempotencyKeyTable;
   scim_bulk_requests: ScimBulkRequestTable;
+  upload_slots: UploadSlotTable;
 }
 
 export type RoleRow = Selectable<RoleTable>;

@@ -55,8 +55,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request);
-      // Uploads hold a pool connection while they stage: a workspace gets a few at a time (429 past them).
-      const release = takeUploadSlot(caller.workspaceId, app.config.maxConcurrentUploads);
+      // Uploads hold a pool connection while they stage: a workspace gets a few at a time across every
+      // API process (429 past them).
+      const release = await takeUploadSlot(
+        app.db,
+        caller.workspaceId,
+        app.config.maxConcurrentUploads,
+        request.log,
+      );
       try {
         const rawKey = request.headers['idempotency-key'];
         const key = typeof rawKey === 'string' ? rawKey : undefined;
@@ -72,6 +78,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
               ...(key ? { idempotencyKey: key } : {}),
               ...(holder ? { holder } : {}),
             });
+            // Freed before the answer, so that a client's next upload never finds its last one counted.
+            await release();
             if (replay) return reply.status(200).send(toImport(imp));
             await enqueueImport(app.queues, request.log, caller.workspaceId, imp.id, imp.attempt);
             return reply.status(202).header('location', `/v1/imports/${imp.id}`).send(toImport(imp));
@@ -83,7 +91,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
           throw error;
         }
       } finally {
-        release();
+        await release();
       }
     },
   );

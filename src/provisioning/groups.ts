@@ -48,6 +48,13 @@ export type GroupOutcome =
   | { ok: true; role: GroupRole; added: string[]; removed: string[]; roleChanges: RoleChange[] }
   | ({ ok: false } & GroupFailure);
 
+/**
+ * Runs inside a successful group write's transaction, after the write, with the role as it will
+ * commit: what the caller records there (a SCIM Bulk operation's result) commits with the write, and
+ * what it throws rolls the write back.
+ */
+export type GroupCommitHook = (tx: DbOrTx, role: GroupRole) => Promise<void>;
+
 const MAX_LISTED = 1000;
 const failure = (f: GroupFailure): GroupOutcome => ({ ok: false, ...f });
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -163,6 +170,7 @@ export async function createGroup(
   workspaceId: string,
   input: { name: string; externalId?: string | null; members?: string[] },
   by: GroupActor,
+  inTransaction?: GroupCommitHook,
 ): Promise<GroupOutcome> {
   const checked = checkName(input.name);
   if ('code' in checked) return failure(checked);
@@ -193,6 +201,7 @@ export async function createGroup(
         roleChanges,
       ),
     );
+    await inTransaction?.(tx, role);
     return { ok: true as const, role, added: members.added, removed: [], roleChanges };
   }).catch(rolledBack);
 }
@@ -204,6 +213,7 @@ export async function updateGroup(
   roleId: string,
   write: GroupWrite,
   by: GroupActor,
+  inTransaction?: GroupCommitHook,
 ): Promise<GroupOutcome> {
   const checked = write.name !== undefined ? checkName(write.name) : undefined;
   if (checked && 'code' in checked) return failure(checked);
@@ -259,6 +269,7 @@ export async function updateGroup(
         ),
       );
     }
+    await inTransaction?.(tx, next);
     return { ok: true as const, role: next, ...members, roleChanges };
   }).catch(rolledBack);
 }
@@ -272,6 +283,7 @@ export async function deleteGroup(
   workspaceId: string,
   roleId: string,
   by: GroupActor & { expectedVersion?: number },
+  inTransaction?: GroupCommitHook,
 ): Promise<GroupOutcome> {
   return transact(db, async (tx) => {
     const role = await repo.lockRole(tx, workspaceId, roleId);
@@ -302,6 +314,7 @@ export async function deleteGroup(
       by.source,
       auditRows(by, role, 'group.deleted', { name: { from: role.name, to: null } }, [], removed, roleChanges),
     );
+    await inTransaction?.(tx, role);
     return { ok: true as const, role, added: [], removed, roleChanges };
   }).catch(rolledBack);
 }

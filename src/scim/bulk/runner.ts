@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { Database, Db } from '../../db/index.js';
+import type { Database, Db, DbOrTx } from '../../db/index.js';
 import { ScimError } from '../../lib/errors.js';
 import { provision, type ProvisionItem, type ProvisionResult } from '../../provisioning/engine.js';
 import type { EngineLogger } from '../../provisioning/types.js';
@@ -156,8 +156,11 @@ class BulkRun {
       if (entry.op.resource === 'Groups') {
         await flush();
         if (this.stopped()) return;
-        const result = await runGroupOperation(this.deps.db, this.workspaceId, entry.op, this.ctx);
-        await this.record([{ ...entry, result }]);
+        const group = await runGroupOperation(this.deps.db, this.workspaceId, entry.op, this.ctx, (tx, r) =>
+          this.recordIn(tx, { [entry.index]: r }),
+        );
+        if (group.recorded) this.apply(entry.index, group.result);
+        else await this.record([{ ...entry, result: group.result }]);
         if (this.stopped()) return;
         continue;
       }
@@ -254,13 +257,18 @@ class BulkRun {
     }
   }
 
-  /** Records results known without the engine (their own small write). */
+  /** Records results known without a write of their own (their own small write). */
   private async record(entries: Entry[]): Promise<void> {
     const out: Record<string, BulkOpResult> = {};
     for (const e of entries) if (e.result) out[e.index] = e.result;
-    if (!(await repo.recordBulkResults(this.deps.db, this.workspaceId, this.ctx.requestId, out, 0)))
-      throw new Interrupt('superseded');
+    await this.recordIn(this.deps.db, out);
     for (const e of entries) if (e.result) this.apply(e.index, e.result);
+  }
+
+  /** Records results in the caller's transaction; another run that recorded one first rolls it back. */
+  private async recordIn(tx: DbOrTx, out: Record<string, BulkOpResult>): Promise<void> {
+    if (!(await repo.recordBulkResults(tx, this.workspaceId, this.ctx.requestId, out, 0)))
+      throw new Interrupt('superseded');
   }
 }
 

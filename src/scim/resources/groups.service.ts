@@ -5,8 +5,10 @@ import {
   createGroup,
   deleteGroup,
   updateGroup,
+  type GroupCommitHook,
   type GroupFailure,
   type GroupOutcome,
+  type GroupRole,
   type GroupWrite,
 } from '../../provisioning/groups.js';
 import { scimBase } from '../schema/discovery.service.js';
@@ -136,32 +138,53 @@ const by = (caller: ScimCaller) => ({
   ...(caller.operation ? { operation: caller.operation } : {}),
 });
 
-export async function createScimGroup(db: Db, caller: ScimCaller, body: unknown, withMembers = true) {
-  const input = groupBody(body);
-  const { role } = check(await createGroup(db, caller.workspaceId, input, by(caller)));
-  return getScimGroup(db, caller, role.id, withMembers);
-}
+export type GroupMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-async function write(
+/**
+ * A group write as a SCIM request asks it, without reading the group back: the role as committed (as
+ * deleted, for DELETE). `id` is the target of PUT, PATCH and DELETE; `ifMatch` their precondition.
+ * `inTransaction` runs inside the write's transaction, before it commits (GroupCommitHook).
+ */
+export async function writeScimGroup(
   db: Db,
   caller: ScimCaller,
-  id: string,
-  changes: GroupWrite,
-  ifMatch: string | undefined,
-  withMembers: boolean,
-): Promise<ScimGroupJson> {
+  method: GroupMethod,
+  target: { id?: string; body?: unknown; ifMatch?: string | undefined },
+  inTransaction?: GroupCommitHook,
+): Promise<GroupRole> {
+  if (method === 'POST') {
+    const input = groupBody(target.body);
+    return check(await createGroup(db, caller.workspaceId, input, by(caller), inTransaction)).role;
+  }
+  // PUT is a replace: members not sent are removed, an externalId not sent is cleared.
+  const input = method === 'PUT' ? groupBody(target.body) : undefined;
+  const id = target.id ?? '';
   if (!isUuid(id)) throw notFound(id);
-  const expected = versionOf(ifMatch, 'group');
-  check(
-    await updateGroup(
-      db,
-      caller.workspaceId,
-      id.toLowerCase(),
-      { ...changes, ...(expected !== undefined ? { expectedVersion: expected } : {}) },
-      by(caller),
-    ),
-  );
-  return getScimGroup(db, caller, id, withMembers);
+  const changes: GroupWrite | undefined = input
+    ? { name: input.name, externalId: input.externalId, members: { set: input.members } }
+    : method === 'PATCH'
+      ? groupPatch(target.body, { id })
+      : undefined;
+  const expected = versionOf(target.ifMatch, 'group');
+  const version = expected !== undefined ? { expectedVersion: expected } : {};
+  if (!changes)
+    return check(
+      await deleteGroup(
+        db,
+        caller.workspaceId,
+        id.toLowerCase(),
+        { ...by(caller), ...version },
+        inTransaction,
+      ),
+    ).role;
+  const write = { ...changes, ...version };
+  return check(await updateGroup(db, caller.workspaceId, id.toLowerCase(), write, by(caller), inTransaction))
+    .role;
+}
+
+export async function createScimGroup(db: Db, caller: ScimCaller, body: unknown, withMembers = true) {
+  const role = await writeScimGroup(db, caller, 'POST', { body });
+  return getScimGroup(db, caller, role.id, withMembers);
 }
 
 /** PUT: a replace; members not sent are removed, an externalId not sent is cleared. */
@@ -173,15 +196,8 @@ export async function replaceScimGroup(
   ifMatch?: string,
   withMembers = true,
 ): Promise<ScimGroupJson> {
-  const input = groupBody(body);
-  return write(
-    db,
-    caller,
-    id,
-    { name: input.name, externalId: input.externalId, members: { set: input.members } },
-    ifMatch,
-    withMembers,
-  );
+  await writeScimGroup(db, caller, 'PUT', { id, body, ifMatch });
+  return getScimGroup(db, caller, id, withMembers);
 }
 
 export async function patchScimGroup(
@@ -192,8 +208,8 @@ export async function patchScimGroup(
   ifMatch?: string,
   withMembers = true,
 ): Promise<ScimGroupJson> {
-  if (!isUuid(id)) throw notFound(id);
-  return write(db, caller, id, groupPatch(body, { id }), ifMatch, withMembers);
+  await writeScimGroup(db, caller, 'PATCH', { id, body, ifMatch });
+  return getScimGroup(db, caller, id, withMembers);
 }
 
 export async function deleteScimGroup(
@@ -202,12 +218,5 @@ export async function deleteScimGroup(
   id: string,
   ifMatch?: string,
 ): Promise<void> {
-  if (!isUuid(id)) throw notFound(id);
-  const expected = versionOf(ifMatch, 'group');
-  check(
-    await deleteGroup(db, caller.workspaceId, id.toLowerCase(), {
-      ...by(caller),
-      ...(expected !== undefined ? { expectedVersion: expected } : {}),
-    }),
-  );
+  await writeScimGroup(db, caller, 'DELETE', { id, ifMatch });
 }
