@@ -21,13 +21,16 @@ export interface BulkRunDeps {
   shouldStop?: () => boolean;
 }
 
-/** Thrown from inside a batch's transaction to roll it back: past failOnErrors, or another run won. */
-/** Tries of a batch whose PATCHes (sent without a version) keep meeting concurrent writes. */
-const PATCH_ATTEMPTS = 10;
+/**
+ * Tries of a PATCH (sent without a version) that keeps meeting concurrent writes of its user. Only the
+ * PATCHes that lost a race are tried again; the rest of their batch commits.
+ */
+const PATCH_ATTEMPTS = 20;
 
+/** Thrown from inside a batch's transaction to roll it back: past failOnErrors, or another run won. */
 class Interrupt extends Error {
   constructor(
-    readonly kind: 'truncate' | 'superseded' | 'raced',
+    readonly kind: 'truncate' | 'superseded',
     readonly cut = -1,
   ) {
     super(`bulk run interrupted: ${kind}`);
@@ -201,16 +204,20 @@ class BulkRun {
       const engine = list.filter((e) => e.item);
       if (engine.length === 0) return this.record(list);
       const seen = new Map<string, ProvisionResult>();
+      const raced = new Set<string>();
       const current = list;
       const inTransaction = async (
         tx: Transaction<Database>,
         items: ProvisionItem[],
         res: ProvisionResult[],
       ) => {
-        // A PATCH sent without a version lost a race with another write: apply it again to the new state.
-        const raced = items.some((item, i) => item.optimistic && res[i]!.errorCode === 'precondition_failed');
-        if (raced && attempt < PATCH_ATTEMPTS) throw new Interrupt('raced');
-        items.forEach((item, i) => seen.set(item.key, res[i]!));
+        // A PATCH sent without a version that lost a race with another write wrote nothing: it is applied
+        // again to the new state after this transaction, which commits the others.
+        items.forEach((item, i) => {
+          const lost = item.optimistic && res[i]!.errorCode === 'precondition_failed';
+          if (lost && attempt < PATCH_ATTEMPTS) raced.add(item.key);
+          else seen.set(item.key, res[i]!);
+        });
         const known = (e: Entry) => {
           const r = e.item ? seen.get(e.item.key) : undefined;
           return e.result ?? (r ? userOutcome(e.op, r) : undefined);
@@ -220,7 +227,8 @@ class BulkRun {
         if (cut >= 0 && current.slice(cut + 1).some((e) => e.item && mine.has(e.item.key)))
           throw new Interrupt('truncate', cut);
         const out: Record<string, BulkOpResult> = {};
-        for (const e of current) if (e.item && mine.has(e.item.key)) out[e.index] = known(e)!;
+        for (const e of current)
+          if (e.item && mine.has(e.item.key) && !raced.has(e.item.key)) out[e.index] = known(e)!;
         if (!(await repo.recordBulkResults(tx, this.workspaceId, this.ctx.requestId, out, 1)))
           throw new Interrupt('superseded');
       };
@@ -234,14 +242,26 @@ class BulkRun {
           inTransaction,
         );
         this.batches += 1;
-        const outcomes = new Map(engine.map((e, i) => [e, userOutcome(e.op, results[i]!)]));
+        const lost = (e: Entry) => raced.has(e.item!.key);
+        const outcomes = new Map(
+          engine.flatMap((e, i) => (lost(e) ? [] : [[e, userOutcome(e.op, results[i]!)] as const])),
+        );
         const cut = this.cutOf(list, (e) => e.result ?? outcomes.get(e));
         for (const [i, e] of engine.entries()) {
+          if (lost(e)) continue;
           this.apply(e.index, outcomes.get(e)!);
           if (results[i]!.invitation === 'queued') this.invited += 1;
         }
         // The engine results are recorded (in their transactions); what failed before the engine is not yet.
-        return this.record((cut >= 0 ? list.slice(0, cut + 1) : list).filter((e) => !e.item));
+        const within = cut >= 0 ? list.slice(0, cut + 1) : list;
+        await this.record(within.filter((e) => !e.item));
+        const again = within.filter((e) => e.item && lost(e));
+        if (again.length === 0) return;
+        // The PATCHes that lost a race: read their users again and apply them to what is there now.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+        for (const e of again) delete e.item;
+        await prepareUserEntries(this.deps, this.workspaceId, again);
+        list = again;
       } catch (error) {
         if (!(error instanceof Interrupt) || error.kind === 'superseded') throw error;
         // Batches the engine split off and committed before the cut are in Postgres: read them back.
@@ -249,10 +269,6 @@ class BulkRun {
         this.load(stored?.results ?? {});
         const kept = error.kind === 'truncate' ? list.slice(0, error.cut + 1) : list;
         list = kept.filter((e) => !this.results.has(e.index));
-        if (error.kind === 'raced') {
-          for (const e of list) delete e.item;
-          await prepareUserEntries(this.deps, this.workspaceId, list);
-        }
       }
     }
   }
