@@ -73,3 +73,8 @@ export const FIELD_LABEL: Record<string, string> = {
   location: 'Location',
   externalId: 'External ID',
 };
+
+const PROVIDER = (managedBy: string): string => (managedBy === 'scim' ? 'SCIM' : managedBy);
+
+/** Who manages a user (User.managedBy), as its badge says: "Identity provider (SCIM)". */
+export const managedByLabel = (managedBy: string): string => `Identity provider (${PROVIDER(managedBy)})`;

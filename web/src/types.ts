@@ -94,3 +94,19 @@ export interface Settings {
 }
 
 export const FINISHED: ImportStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
+
+/** One entry of the provisioning log (GET /v1/audit). */
+export interface AuditEvent {
+  id: string;
+  /** A token's prefix, `invitation` for an acceptance, or `system`. */
+  actor: string;
+  action: string;
+  /** `api`, `scim`, `bulk`, `invitation`, `csv:<importId>` or `revert:<importId>`. */
+  source: string;
+  targetType: string;
+  targetId: string | null;
+  userId: string | null;
+  changes: unknown;
+  details: unknown;
+  createdAt: string;
+}
