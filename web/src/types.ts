@@ -110,3 +110,14 @@ export interface AuditEvent {
   details: unknown;
   createdAt: string;
 }
+
+export type BulkAction =
+  'deactivate' | 'reactivate' | 'delete' | 'resend_invitation' | 'set_role' | 'set_location';
+export type BulkStatus = 'updated' | 'unchanged' | 'deleted' | 'invited' | 'skipped' | 'failed';
+
+/** The answer of POST /v1/users/bulk. */
+export interface BulkAnswer {
+  action: BulkAction;
+  results: { id: string; status: BulkStatus; errorCode: string | null; errorMessage: string | null }[];
+  counts: Record<BulkStatus, number>;
+}
