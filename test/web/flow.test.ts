@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, freePort } from '../support/browser.js';
 import { OPERATOR_TOKEN } from '../support/context.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
 import { fixture } from '../support/pipeline.js';
@@ -18,10 +16,6 @@ import { root, runCli, startServer, waitFor } from '../support/processes.js';
  * README shows to docs/screenshots/; otherwise they go to a temporary directory.
  */
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p): p is string => Boolean(p && existsSync(p)),
-);
-
 let database: string;
 let server: ReturnType<typeof startServer>;
 let base: string;
@@ -30,14 +24,6 @@ let page: Page;
 let shots: string;
 let token: string;
 let workspaceId: string;
-
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Waits for what the page shows to settle (vitest's expect.poll gives up after one second by default). */
 const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });

@@ -79,3 +79,15 @@ export const FIELD_LABEL: Record<string, string> = {
   location: 'Location',
   externalId: 'External ID',
 };
+
+const PROVIDER = (managedBy: string): string => (managedBy === 'scim' ? 'SCIM' : managedBy);
+
+/** Who manages a user (User.managedBy), as its badge says: "Identity provider (SCIM)". */
+export const managedByLabel = (managedBy: string): string => `Identity provider (${PROVIDER(managedBy)})`;
+
+/** The same inside a sentence: "… is managed by an identity provider (SCIM)." */
+export const managedByPhrase = (managedBy: string): string => `an identity provider (${PROVIDER(managedBy)})`;
+
+/** Said before a change to users an identity provider manages, single or in bulk. */
+export const IDP_OVERWRITES =
+  'Your identity provider may overwrite this change at its next sync: to make it last, change it there.';

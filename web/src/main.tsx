@@ -2,6 +2,7 @@ import { render, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ImportPage } from './pages/ImportPage';
 import { ImportsPage } from './pages/ImportsPage';
+import { LogPage } from './pages/LogPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SignIn } from './pages/SignIn';
 import { UsersPage } from './pages/UsersPage';
@@ -16,9 +17,13 @@ const HOME: Record<Scope, string> = {
   admin: `${BASE}/settings`,
 };
 
-function Guard({ scope, children }: { scope: Scope; children: ComponentChildren }) {
+function Guard({ scope, what, children }: { scope: Scope; what?: string; children: ComponentChildren }) {
   const scopes = currentSession()?.scopes ?? [];
-  return scopes.includes(scope) ? <>{children}</> : <ScopeScreen scope={scope} what={TITLES[scope]} />;
+  return scopes.includes(scope) ? (
+    <>{children}</>
+  ) : (
+    <ScopeScreen scope={scope} what={what ?? TITLES[scope]} />
+  );
 }
 
 function Routes({ path }: { path: string }) {
@@ -26,6 +31,8 @@ function Routes({ path }: { path: string }) {
   const importMatch = /^\/app\/imports\/([0-9a-f-]{36})$/.exec(path);
   useEffect(() => {
     if (path === BASE || path === '/') navigate(HOME[session.scopes[0] ?? 'imports'], true);
+    // The name people guess for the provisioning log.
+    if (path === `${BASE}/audit`) navigate(`${BASE}/log${location.search}`, true);
   }, [path]);
   useEffect(() => {
     document.getElementById('main')?.focus({ preventScroll: true });
@@ -48,13 +55,19 @@ function Routes({ path }: { path: string }) {
         <UsersPage />
       </Guard>
     );
+  if (path === `${BASE}/log`)
+    return (
+      <Guard scope="admin" what="the Provisioning log">
+        <LogPage />
+      </Guard>
+    );
   if (path === `${BASE}/settings`)
     return (
       <Guard scope="admin">
         <SettingsPage />
       </Guard>
     );
-  if (path === BASE) return null;
+  if (path === BASE || path === `${BASE}/audit`) return null;
   return (
     <section class="panel">
       <h1>Page not found</h1>

@@ -18,6 +18,8 @@ export function useLocation(): { path: string; search: URLSearchParams } {
     const update = () => setTick((t) => t + 1);
     listeners.add(update);
     window.addEventListener('popstate', update);
+    // A child's effect may have navigated before this one subscribed (effects run children first).
+    update();
     return () => {
       listeners.delete(update);
       window.removeEventListener('popstate', update);

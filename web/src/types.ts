@@ -99,3 +99,30 @@ export interface Settings {
 }
 
 export const FINISHED: ImportStatus[] = ['completed', 'completed_with_errors', 'failed', 'cancelled'];
+
+/** One entry of the provisioning log (GET /v1/audit). */
+export interface AuditEvent {
+  id: string;
+  /** A token's prefix, `invitation` for an acceptance, or `system`. */
+  actor: string;
+  action: string;
+  /** `api`, `scim`, `bulk`, `invitation`, `csv:<importId>` or `revert:<importId>`. */
+  source: string;
+  targetType: string;
+  targetId: string | null;
+  userId: string | null;
+  changes: unknown;
+  details: unknown;
+  createdAt: string;
+}
+
+export type BulkAction =
+  'deactivate' | 'reactivate' | 'delete' | 'resend_invitation' | 'set_role' | 'set_location';
+export type BulkStatus = 'updated' | 'unchanged' | 'deleted' | 'invited' | 'skipped' | 'failed';
+
+/** The answer of POST /v1/users/bulk. */
+export interface BulkAnswer {
+  action: BulkAction;
+  results: { id: string; status: BulkStatus; errorCode: string | null; errorMessage: string | null }[];
+  counts: Record<BulkStatus, number>;
+}

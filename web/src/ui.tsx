@@ -10,6 +10,8 @@ export function Link(props: {
   class?: string;
   children: ComponentChildren;
   'aria-current'?: 'page';
+  'aria-label'?: string;
+  title?: string;
 }) {
   return (
     <a {...props} onClick={linkClick}>
@@ -21,6 +23,7 @@ export function Link(props: {
 const SECTIONS: { href: string; label: string; scope: Scope }[] = [
   { href: `${BASE}/imports`, label: 'Imports', scope: 'imports' },
   { href: `${BASE}/users`, label: 'Users', scope: 'users' },
+  { href: `${BASE}/log`, label: 'Provisioning log', scope: 'admin' },
   { href: `${BASE}/settings`, label: 'Settings', scope: 'admin' },
 ];
 

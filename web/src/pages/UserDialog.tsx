@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
+import { IDP_OVERWRITES, managedByPhrase } from '../hints';
 import type { Ref, Role, User } from '../types';
+import { ConfirmDialog } from './ConfirmDialog';
 
 interface Props {
   /** The user to edit; absent: a new user. */
@@ -42,6 +44,8 @@ export function UserDialog({ user, roles, locations, onSaved, onClose }: Props) 
   );
   const [problem, setProblem] = useState<{ field: string; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // Saving a user an identity provider manages asks first: the provider may overwrite the change.
+  const [asking, setAsking] = useState(false);
 
   useEffect(() => {
     dialog.current?.showModal();
@@ -97,10 +101,14 @@ export function UserDialog({ user, roles, locations, onSaved, onClose }: Props) 
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          void save(false);
+          if (user?.managedBy) setAsking(true);
+          else void save(false);
         }}
       >
         <h2 id="user-dialog-title">{title}</h2>
+        {user?.managedBy && (
+          <p class="warning">{`Managed by ${managedByPhrase(user.managedBy)}. ${IDP_OVERWRITES}`}</p>
+        )}
         <label for="user-name">Name</label>
         <input
           id="user-name"
@@ -164,6 +172,19 @@ export function UserDialog({ user, roles, locations, onSaved, onClose }: Props) 
           </button>
         </div>
       </form>
+      {asking && user?.managedBy && (
+        <ConfirmDialog
+          title={`Save changes to ${user.name}?`}
+          confirmLabel="Save anyway"
+          onConfirm={() => {
+            setAsking(false);
+            void save(false);
+          }}
+          onClose={() => setAsking(false)}
+        >
+          <p>{`${user.name} is managed by ${managedByPhrase(user.managedBy)}. ${IDP_OVERWRITES}`}</p>
+        </ConfirmDialog>
+      )}
     </dialog>
   );
 }

@@ -1,9 +1,16 @@
 import { useState } from 'preact/hooks';
 import { api, query, type Page } from '../api';
+import { IDP_OVERWRITES, managedByPhrase } from '../hints';
 import { useLoad, usePaged } from '../hooks';
-import type { Ref, Role, User, UserStatus } from '../types';
-import { Badge, ErrorBox, Pager, when } from '../ui';
+import { useSelection } from '../selection';
+import { currentSession } from '../session';
+import type { BulkAnswer, Ref, Role, User, UserStatus } from '../types';
+import { ErrorBox, Pager } from '../ui';
+import { BulkActions } from './BulkActions';
+import { BulkResult, bulkHeadline } from './BulkResult';
+import { ConfirmDialog } from './ConfirmDialog';
 import { UserDialog } from './UserDialog';
+import { UsersTable, type RowAction } from './UsersTable';
 
 interface Filters {
   q: string;
@@ -12,34 +19,29 @@ interface Filters {
   location: string;
 }
 
-const INVITATION: Record<string, string> = {
-  pending: 'invitation pending',
-  accepted: 'invitation accepted',
-  expired: 'invitation expired',
-  revoked: 'invitation withdrawn',
-};
+type Change = 'deactivate' | 'reactivate';
 
 export function UsersPage() {
   const [filters, setFilters] = useState<Filters>({ q: '', status: '', role: '', location: '' });
   const [search, setSearch] = useState('');
   const [dialog, setDialog] = useState<{ user?: User } | null>(null);
+  const [asking, setAsking] = useState<{ user: User; action: Change } | null>(null);
+  const [outcome, setOutcome] = useState<{ answer: BulkAnswer; users: Map<string, User> } | null>(null);
   const [message, setMessage] = useState('');
   const [error, setError] = useState<unknown>(null);
   const roles = useLoad('roles', () => api<Page<Role>>('GET', '/v1/roles?limit=1000'));
   const locations = useLoad('locations', () => api<Page<Ref>>('GET', '/v1/locations?limit=1000'));
-  const paged = usePaged(JSON.stringify(filters), (cursor) =>
-    api<Page<User>>('GET', `/v1/users${query({ ...filters, cursor, limit: 25 })}`),
-  );
+  const list = (cursor: string | null, limit: number) =>
+    api<Page<User>>('GET', `/v1/users${query({ ...filters, cursor, limit })}`);
+  const filterKey = JSON.stringify(filters);
+  const paged = usePaged(filterKey, (cursor) => list(cursor, 25));
+  const selection = useSelection(filterKey, list);
+  const history = currentSession()?.scopes.includes('admin') ?? false;
 
   const change = (key: keyof Filters) => (e: Event) =>
     setFilters((f) => ({ ...f, [key]: (e.target as HTMLSelectElement).value }));
 
-  const act = async (user: User, action: 'resend' | 'deactivate' | 'reactivate') => {
-    if (
-      action === 'deactivate' &&
-      !window.confirm(`Deactivate ${user.name}? They lose access until reactivated.`)
-    )
-      return;
+  const act = async (user: User, action: 'resend' | Change) => {
     setError(null);
     try {
       if (action === 'resend') await api('POST', `/v1/users/${user.id}/invitation`);
@@ -56,6 +58,14 @@ export function UsersPage() {
     } catch (e) {
       setError(e);
     }
+  };
+
+  const onRow = (user: User, action: RowAction) => {
+    if (action === 'edit') setDialog({ user });
+    else if (action === 'resend') void act(user, action);
+    // A deactivation always asks; a reactivation asks only when an identity provider manages the user.
+    else if (action === 'deactivate' || user.managedBy) setAsking({ user, action });
+    else void act(user, action);
   };
 
   return (
@@ -117,87 +127,56 @@ export function UsersPage() {
         <button type="submit">Search</button>
       </form>
       {(error ?? paged.error) !== null && <ErrorBox error={error ?? paged.error} what="Users" />}
+      {outcome && (
+        <BulkResult answer={outcome.answer} users={outcome.users} onDismiss={() => setOutcome(null)} />
+      )}
       <section class="panel" aria-labelledby="users-title">
         <h2 id="users-title" class="visually-hidden">
           Results
         </h2>
+        <BulkActions
+          selection={selection}
+          morePages={Boolean(paged.page?.nextCursor) || paged.hasPrev}
+          roles={roles.data?.data ?? []}
+          locations={locations.data?.data ?? []}
+          onDone={(answer, users) => {
+            setOutcome({ answer, users });
+            setMessage(bulkHeadline(answer));
+            selection.clear();
+            paged.reload();
+          }}
+        />
         {paged.page && paged.page.data.length === 0 && <p class="muted">No users match.</p>}
         {paged.page && paged.page.data.length > 0 && (
-          <div class="table-wrap" aria-busy={paged.loading}>
-            <table class="stack">
-              <caption class="visually-hidden">Users</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Location</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {paged.page.data.map((u) => (
-                  <tr key={u.id}>
-                    <td data-label="Name">
-                      <strong>{u.name}</strong>
-                      <span class="sub">{u.email ?? 'no e-mail'}</span>
-                    </td>
-                    <td data-label="Status">
-                      <Badge status={u.status} />
-                      {u.status === 'invited' && u.invitation && (
-                        <span class="sub">{INVITATION[u.invitation.status]}</span>
-                      )}
-                    </td>
-                    <td data-label="Role">{u.role.name}</td>
-                    <td data-label="Location">{u.location?.name ?? '—'}</td>
-                    <td data-label="Added">{when(u.createdAt)}</td>
-                    <td class="row-actions">
-                      <button
-                        type="button"
-                        onClick={() => setDialog({ user: u })}
-                        aria-label={`Edit ${u.name}`}
-                      >
-                        Edit
-                      </button>
-                      {u.status === 'invited' && (
-                        <button
-                          type="button"
-                          onClick={() => void act(u, 'resend')}
-                          aria-label={`Resend invitation to ${u.name}`}
-                        >
-                          Resend invitation
-                        </button>
-                      )}
-                      {u.status === 'deactivated' ? (
-                        <button
-                          type="button"
-                          onClick={() => void act(u, 'reactivate')}
-                          aria-label={`Reactivate ${u.name}`}
-                        >
-                          Reactivate
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          class="danger"
-                          onClick={() => void act(u, 'deactivate')}
-                          aria-label={`Deactivate ${u.name}`}
-                        >
-                          Deactivate
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <UsersTable
+            users={paged.page.data}
+            busy={paged.loading}
+            selection={selection}
+            history={history}
+            onAction={onRow}
+          />
         )}
         <Pager label="Users" paged={paged} />
       </section>
+      {asking && (
+        <ConfirmDialog
+          title={`${asking.action === 'deactivate' ? 'Deactivate' : 'Reactivate'} ${asking.user.name}?`}
+          confirmLabel={asking.action === 'deactivate' ? 'Deactivate' : 'Reactivate'}
+          {...(asking.action === 'deactivate' ? { danger: true } : {})}
+          onConfirm={() => {
+            void act(asking.user, asking.action);
+            setAsking(null);
+          }}
+          onClose={() => setAsking(null)}
+        >
+          {asking.action === 'deactivate' && <p>They lose access until reactivated.</p>}
+          {asking.user.managedBy && (
+            <p class="warning">
+              {`${asking.user.name} is managed by ${managedByPhrase(asking.user.managedBy)}. ${IDP_OVERWRITES}`}
+            </p>
+          )}
+        </ConfirmDialog>
+      )}
       {dialog && roles.data && (
         <UserDialog
           {...(dialog.user ? { user: dialog.user } : {})}
