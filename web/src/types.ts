@@ -29,6 +29,10 @@ export interface Import {
   delimiter: string;
   columns: string[];
   mapping: Record<string, string>;
+  /** How each field of `mapping` was found: alias, saved or explicit. */
+  mappingSources?: Record<string, 'alias' | 'saved' | 'explicit'>;
+  /** What the service noticed and did not guess: columns that look unused, the default role applied. */
+  warnings?: { code: string; message: string; column?: string; field?: string }[];
   totalRows: number;
   processedRows: number;
   counts: Counts;

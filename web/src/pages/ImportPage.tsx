@@ -6,6 +6,7 @@ import { FINISHED, type Counts, type Import } from '../types';
 import { Badge, ErrorBox, Link, importBadge, number, plural, when } from '../ui';
 import { preview, previewSource } from '../uploads';
 import { RowsTable } from './RowsTable';
+import { MappingStep, type MappingChoice } from './MappingStep';
 
 const POLL_MS = 1000;
 
@@ -104,9 +105,61 @@ function Progress({ imp }: { imp: Import }) {
   );
 }
 
+const HOW: Record<string, string> = {
+  alias: 'recognised header',
+  saved: 'saved from an earlier import',
+  explicit: 'chosen by you',
+};
+
+/** What the service noticed and did not guess, shown before anything else of the preview. */
+function Warnings({ imp }: { imp: Import }) {
+  const warnings = imp.warnings ?? [];
+  if (warnings.length === 0) return null;
+  return (
+    <div class="warning warnings" role="alert" aria-label="Warnings">
+      <strong>
+        {warnings.length === 1 ? 'Check this before applying:' : 'Check these before applying:'}
+      </strong>
+      <ul>
+        {warnings.map((w, i) => (
+          <li key={`${w.code}-${i}`}>
+            {w.message} <code class="code">{w.code}</code>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function PreviewDetails({ imp }: { imp: Import }) {
+  const [mapping, setMapping] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const source = previewSource(imp.id);
   const mapped = new Set(Object.values(imp.mapping));
   const extra = imp.columns.filter((c) => !mapped.has(c));
+  const unused = (imp.warnings ?? []).filter((w) => w.code === 'column_not_used');
+  // What the preview read, plus each unused-looking column proposed for the field it resembles.
+  const initial: Record<string, string> = Object.fromEntries(
+    Object.entries(imp.mapping).map(([field, column]) => [column, field]),
+  );
+  for (const w of unused)
+    if (w.column && w.field && imp.mapping[w.field] === undefined && initial[w.column] === undefined)
+      initial[w.column] = w.field;
+
+  const again = async (choice: MappingChoice) => {
+    if (!source) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const next = await preview(source.file, { ...source.options, ...choice });
+      navigate(`${BASE}/imports/${next.id}`);
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+
   return (
     <section class="panel" aria-labelledby="file-title">
       <h2 id="file-title">How the file was read</h2>
@@ -134,6 +187,7 @@ function PreviewDetails({ imp }: { imp: Import }) {
             <tr>
               <th scope="col">Loopit field</th>
               <th scope="col">Column in your file</th>
+              <th scope="col">How it was found</th>
             </tr>
           </thead>
           <tbody>
@@ -141,12 +195,40 @@ function PreviewDetails({ imp }: { imp: Import }) {
               <tr key={field}>
                 <th scope="row">{label}</th>
                 <td>{imp.mapping[field] ?? <span class="muted">not in the file</span>}</td>
+                <td class="muted">
+                  {imp.mapping[field] ? (HOW[imp.mappingSources?.[field] ?? ''] ?? '') : ''}
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
       {extra.length > 0 && <p class="muted">Kept for the report only: {extra.join(', ')}.</p>}
+      {!mapping && (
+        <div class="actions">
+          <button type="button" class={unused.length > 0 ? 'primary' : ''} onClick={() => setMapping(true)}>
+            Change the column mapping
+          </button>
+        </div>
+      )}
+      {mapping &&
+        (source ? (
+          <MappingStep
+            headers={imp.columns}
+            initial={initial}
+            sheet={imp.sheet}
+            lead="Choose the field each column feeds; the preview runs again with your choice, and nothing changes until you apply it."
+            busy={busy}
+            onSubmit={(c) => void again(c)}
+            onCancel={() => setMapping(false)}
+          />
+        ) : (
+          <p class="alert">
+            This tab no longer has the file: upload it again from the Imports page, and choose the columns
+            there.
+          </p>
+        ))}
+      {error !== null && <ErrorBox error={error} what="imports" />}
     </section>
   );
 }
@@ -412,6 +494,7 @@ export function ImportPage({ id }: { id: string }) {
         {imp.finishedAt && ` · finished ${when(imp.finishedAt)}`}
       </p>
       {error !== null && <ErrorBox error={error} what="this import" />}
+      <Warnings imp={imp} />
       <section class="panel" aria-labelledby="progress-title">
         <h2 id="progress-title">{imp.dryRun ? 'Preview' : 'Progress'}</h2>
         <Progress imp={imp} />

@@ -7,6 +7,9 @@ import { currentSession } from '../session';
 import type { Import, Mode, Role } from '../types';
 import { Badge, ErrorBox, Link, Pager, importBadge, number, when } from '../ui';
 import { preview } from '../uploads';
+import { MappingStep, type MappingChoice } from './MappingStep';
+import { ApiError } from '../api';
+import { FIELD_LABEL } from '../hints';
 
 const MODES: { value: Mode; help: string }[] = [
   { value: 'create', help: 'People already in the workspace are skipped.' },
@@ -28,6 +31,8 @@ function NewImport() {
   const [dragging, setDragging] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // A file refused for missing columns: its headers, what the service suggests, the sheets.
+  const [refused, setRefused] = useState<ApiError | null>(null);
   const input = useRef<HTMLInputElement>(null);
   const canListRoles = currentSession()?.scopes.includes('users') ?? false;
   const roles = useLoad('roles', () =>
@@ -39,24 +44,32 @@ function NewImport() {
     if (chosen) {
       setFile(chosen);
       setError(null);
+      setRefused(null);
     }
   };
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
+  const send = async (choice?: MappingChoice) => {
     if (!file) return setError(new Error('Choose a CSV file first.'));
     setBusy(true);
     setError(null);
     try {
-      const imp = await preview(file, { mode, sendInvites, defaultRole });
+      const imp = await preview(file, { mode, sendInvites, defaultRole, ...(choice ?? {}) });
       navigate(`${BASE}/imports/${imp.id}`);
     } catch (e) {
-      setError(e);
+      if (e instanceof ApiError && e.code === 'missing_columns' && Array.isArray(e.details.headers)) {
+        setRefused(e);
+        setError(null);
+      } else setError(e);
       setBusy(false);
     }
   };
+  const submit = (event: Event) => {
+    event.preventDefault();
+    setRefused(null);
+    void send();
+  };
 
-  return (
+  const form = (
     <form class="panel" onSubmit={(e) => void submit(e)} aria-labelledby="new-import-title">
       <h2 id="new-import-title">New import</h2>
       <p class="muted">
@@ -157,10 +170,48 @@ function NewImport() {
       </div>
 
       {error !== null && <ErrorBox error={error} what="imports" />}
-      <button type="submit" class="primary" disabled={busy}>
-        {busy ? 'Uploading…' : 'Preview import'}
-      </button>
+      {!refused && (
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Uploading…' : 'Preview import'}
+        </button>
+      )}
     </form>
+  );
+  return refused ? (
+    <>
+      {form}
+      <Refused error={refused} busy={busy} onSubmit={(c) => void send(c)} />
+    </>
+  ) : (
+    form
+  );
+}
+
+/** The mapping step of a file refused for missing columns: its columns, the suggestions preselected. */
+function Refused(props: { error: ApiError; busy: boolean; onSubmit: (choice: MappingChoice) => void }) {
+  const d = props.error.details as {
+    missing?: string[];
+    headers: string[];
+    suggestions?: Record<string, string>;
+    sheet?: string;
+    sheets?: string[];
+  };
+  const missing = (d.missing ?? []).map((f) => FIELD_LABEL[f] ?? f).join(', ');
+  const initial = Object.fromEntries(
+    Object.entries(d.suggestions ?? {}).map(([field, header]) => [header, field]),
+  );
+  return (
+    <div class="refused" role="alert">
+      <MappingStep
+        headers={d.headers}
+        initial={initial}
+        sheets={d.sheets}
+        sheet={d.sheet}
+        lead={`${props.error.message} ${d.sheet ? `(sheet '${d.sheet}' was read) ` : ''}Choose the column that holds ${missing || 'each missing field'}${Object.keys(initial).length > 0 ? '; the likely ones are preselected' : ''}.`}
+        busy={props.busy}
+        onSubmit={props.onSubmit}
+      />
+    </div>
   );
 }
 
