@@ -238,6 +238,8 @@ describe('cli import against a stub API', () => {
     delimiter: ',',
     columns: ['email', 'name'],
     mapping: { email: 'email', name: 'name' },
+    mappingSources: { email: 'alias', name: 'alias' },
+    warnings: [],
     totalRows: 1000,
     processedRows: 400,
     counts: {

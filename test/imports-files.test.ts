@@ -166,7 +166,8 @@ describe('limits and refusals', () => {
     const res = await upload(ctx.app, ws.token, 'Role,Location\nAdmin,London\n');
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('missing_columns');
-    expect(res.body.error.missing).toEqual(['email', 'name (or first name and last name)']);
+    expect(res.body.error.missing).toEqual(['email', 'name']);
+    expect(res.body.error.headers).toEqual(['Role', 'Location']);
   });
 
   it('answers 422 unterminated_quote naming the row', async () => {

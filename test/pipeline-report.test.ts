@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { cellValue, headerKey, inputCells, mapHeader, mappedValues } from '../src/imports/pipeline/header.js';
+import { headerKey } from '../src/imports/pipeline/aliases.js';
+import { cellValue, inputCells, mappedValues } from '../src/imports/pipeline/header.js';
+import { resolveHeader as mapHeader } from '../src/imports/pipeline/mapping.js';
 import { readRecords } from '../src/imports/pipeline/records.js';
 import {
   reportColumns,
@@ -46,9 +48,10 @@ describe('mapHeader', () => {
     expect(headerKey('\uFEFFEmail')).toBe('email');
   });
 
-  it('names what is missing for the 422 message', () => {
-    expect(mapHeader(['Employee ID']).missing).toEqual(['email', 'name (or first name and last name)']);
-    expect(mapHeader(['Email', 'First Name']).missing).toEqual(['name (or first name and last name)']);
+  it('names the fields that are missing: email, and name or the missing half of the name parts', () => {
+    expect(mapHeader(['Employee ID']).missing).toEqual(['email', 'name']);
+    expect(mapHeader(['Email', 'First Name']).missing).toEqual(['familyName']);
+    expect(mapHeader(['Email', 'Surname']).missing).toEqual(['givenName']);
     expect(mapHeader(['Email', 'First Name', 'Surname']).missing).toEqual([]);
     expect(mapHeader(['Full Name', 'Site']).missing).toEqual(['email']);
   });

@@ -22,7 +22,7 @@ describe('CSV fixtures through sniff, decode, records and header mapping', () =>
     const file = await readFile(fixture('excel-semicolon-bom.csv'));
     expect(file).toMatchObject({ sniff: { ok: true }, encoding: 'utf-8-bom', delimiter: ';' });
     expect(file.header).toEqual(['E-mail', 'First Name', 'Surname', 'Role', 'Branch']);
-    expect(file.mapping).toEqual({
+    expect(file.mapping).toMatchObject({
       fields: { email: 0, givenName: 1, familyName: 2, role: 3, location: 4 },
       inputColumns: file.header,
       inputIndexes: [0, 1, 2, 3, 4],

@@ -1,4 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Field } from '../imports/pipeline/aliases.js';
+import type { ImportWarning, MappingSource } from '../imports/pipeline/mapping.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -188,6 +190,19 @@ export interface ImportTable {
   /** The revert (not a dry run) that undid this import. */
   reverted_by: string | null;
   deleted: Generated<number>;
+  /** How each field's column was found. */
+  mapping_sources: Json<Partial<Record<Field, MappingSource>>>;
+  warnings: Json<ImportWarning[]>;
+}
+
+/** A workspace's saved mapping: a header (by its normalised key, as last written) and its field. */
+export interface ImportMappingTable {
+  workspace_id: string;
+  header_key: string;
+  header: string;
+  field: Field;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export type ImportFormat = 'csv' | 'xlsx';
@@ -282,6 +297,7 @@ export interface Database {
   imports: ImportTable;
   import_rows: ImportRowTable;
   import_workbooks: ImportWorkbookTable;
+  import_mappings: ImportMappingTable;
   idempotency_keys: IdempotencyKeyTable;
   scim_bulk_requests: ScimBulkRequestTable;
   upload_slots: UploadSlotTable;

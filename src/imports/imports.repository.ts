@@ -1,6 +1,8 @@
 import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from '../db/index.js';
 import type { ImportMode, ImportStatus, ImportTable } from '../db/tables.js';
+import type { Field } from './pipeline/aliases.js';
+import type { ImportWarning, MappingSource } from './pipeline/mapping.js';
 
 export type ImportRow = Selectable<ImportTable>;
 
@@ -43,6 +45,8 @@ const columns = [
   'revert_of',
   'reverted_by',
   'deleted',
+  'mapping_sources',
+  'warnings',
 ] as const;
 
 export interface NewImport {
@@ -61,6 +65,8 @@ export interface NewImport {
   delimiter: string;
   columns: string[];
   mapping: Record<string, number>;
+  mapping_sources: Partial<Record<Field, MappingSource>>;
+  warnings: ImportWarning[];
   total_rows: number;
   failed: number;
   processed_rows: number;
@@ -73,7 +79,13 @@ export interface NewImport {
 export async function insertImport(db: DbOrTx, row: NewImport): Promise<ImportRow> {
   return db
     .insertInto('imports')
-    .values({ ...row, columns: JSON.stringify(row.columns), mapping: JSON.stringify(row.mapping) })
+    .values({
+      ...row,
+      columns: JSON.stringify(row.columns),
+      mapping: JSON.stringify(row.mapping),
+      mapping_sources: JSON.stringify(row.mapping_sources),
+      warnings: JSON.stringify(row.warnings),
+    })
     .returning(columns)
     .executeTakeFirstOrThrow();
 }
@@ -228,16 +240,19 @@ export async function bumpAttempt(
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** The header a worker read from a converted workbook (the API's peek read the same row). */
+/**
+ * The header a worker read from a converted workbook: the row the API's peek read, now with dates as
+ * dates (the peek reads no styles). The mapping, by column index, stays as the upload resolved it.
+ */
 export async function setHeader(
   db: DbOrTx,
   workspaceId: string,
   id: string,
-  header: { columns: string[]; mapping: Record<string, number> },
+  header: { columns: string[] },
 ): Promise<void> {
   await db
     .updateTable('imports')
-    .set({ columns: JSON.stringify(header.columns), mapping: JSON.stringify(header.mapping) })
+    .set({ columns: JSON.stringify(header.columns) })
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .execute();

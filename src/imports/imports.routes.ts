@@ -13,9 +13,10 @@ import {
   retryImport,
   toImport,
 } from './imports.service.js';
+import { deleteSavedMapping, listSavedMappings } from './mappings.service.js';
 import { templateCsv } from './pipeline/report-writer.js';
 import { importReport } from './report.service.js';
-import { Import, ImportRow, RowsQuery, UploadQuery } from './schemas.js';
+import { Import, ImportRow, MappingParams, RowsQuery, SavedMapping, UploadQuery } from './schemas.js';
 import { acceptUpload } from './upload.service.js';
 import { discard } from './spool.js';
 import { readUpload } from './upload-request.js';
@@ -48,7 +49,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       config: { scope: 'imports' },
       schema: {
         tags: ['imports'],
-        summary: 'Upload a CSV (multipart field "file", or the raw body); 202 with the queued import',
+        summary:
+          'Upload a CSV or Excel workbook (multipart field "file", or the raw body); 202 with the queued import',
         querystring: UploadQuery,
         response: { 200: Import, 202: Import, ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429) },
       },
@@ -93,6 +95,37 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       } finally {
         await release();
       }
+    },
+  );
+
+  app.get(
+    '/v1/imports/mappings',
+    {
+      config: { scope: 'imports' },
+      schema: {
+        tags: ['imports'],
+        summary: 'The saved mappings of the workspace: header → field, applied to later uploads',
+        querystring: PageQuery,
+        response: { 200: Page(SavedMapping), ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => listSavedMappings(app.db, callerOf(request).workspaceId, request.query),
+  );
+
+  app.delete(
+    '/v1/imports/mappings/:header',
+    {
+      config: { scope: 'imports' },
+      schema: {
+        tags: ['imports'],
+        summary: 'Forget a saved mapping; later files with that header fall back to the aliases',
+        params: MappingParams,
+        response: { 204: { type: 'null', description: 'forgotten' }, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await deleteSavedMapping(app.db, callerOf(request).workspaceId, request.params.header);
+      return reply.status(204).send();
     },
   );
 

@@ -6,6 +6,9 @@ import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.j
 import * as imports from './imports.repository.js';
 import { importNotFound } from './not-found.js';
 import { startRevert } from './revert.service.js';
+import { rememberChoices } from './mappings.service.js';
+import type { Field } from './pipeline/aliases.js';
+import type { ImportWarning, MappingSource } from './pipeline/mapping.js';
 import { copyRows, listRows, resetFailedRows, type ListedRow } from './rows.repository.js';
 
 export interface ImportJson {
@@ -23,6 +26,10 @@ export interface ImportJson {
   columns: string[];
   /** The field each recognised input column feeds: { email: 'E-mail', givenName: 'First Name', ... }. */
   mapping: Record<string, string>;
+  /** How each field of `mapping` was found: the `mapping` option, a saved mapping, or an alias. */
+  mappingSources: Partial<Record<Field, MappingSource>>;
+  /** What the upload noticed and did not refuse: a column that looks like a field but is read by none, ... */
+  warnings: ImportWarning[];
   totalRows: number;
   processedRows: number;
   counts: {
@@ -62,6 +69,10 @@ export const toImport = (r: imports.ImportRow): ImportJson => ({
       .filter(([, index]) => r.columns[index] !== undefined)
       .map(([field, index]) => [field, r.columns[index]!]),
   ),
+  mappingSources: Object.fromEntries(
+    Object.entries(r.mapping_sources).filter(([field]) => r.columns[r.mapping[field] ?? -1] !== undefined),
+  ),
+  warnings: r.warnings,
   totalRows: r.total_rows,
   processedRows: r.processed_rows,
   counts: {
@@ -285,6 +296,8 @@ export async function applyDryRun(
       delimiter: source.delimiter,
       columns: source.columns,
       mapping: source.mapping,
+      mapping_sources: source.mapping_sources,
+      warnings: source.warnings,
       total_rows: source.total_rows,
       failed: 0,
       processed_rows: 0,
@@ -292,6 +305,8 @@ export async function applyDryRun(
       created_by: actor,
     });
     await copyRows(tx, workspaceId, source.id, newImportId);
+    // Applying a preview accepts it: its explicit column choices are remembered, as a real upload's are.
+    await rememberChoices(tx, workspaceId, source);
     await imports.recount(tx, workspaceId, newImportId);
     return created;
   });

@@ -68,6 +68,9 @@ export async function startRevert(
       delimiter: original.delimiter,
       columns: original.columns,
       mapping: original.mapping,
+      // The undo reports by the original's columns; warnings were about the original's upload.
+      mapping_sources: original.mapping_sources,
+      warnings: [],
       total_rows: 0,
       failed: 0,
       processed_rows: 0,

@@ -1,7 +1,23 @@
 import { Type } from '@sinclair/typebox';
+import { FIELDS } from './pipeline/aliases.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Count = Type.Integer({ minimum: 0 });
+const FieldName = Type.Union(
+  FIELDS.map((f) => Type.Literal(f)),
+  { description: 'a field an import fills' },
+);
+const Source = Type.Union([Type.Literal('alias'), Type.Literal('saved'), Type.Literal('explicit')]);
+
+export const ImportWarning = Type.Object(
+  {
+    code: Type.Union([Type.Literal('column_not_used'), Type.Literal('default_role_applied')]),
+    message: Type.String(),
+    column: Type.Optional(Type.String({ description: 'the input column concerned' })),
+    field: Type.Optional(FieldName),
+  },
+  { description: 'something the upload noticed and did not refuse' },
+);
 
 export const Import = Type.Object(
   {
@@ -25,6 +41,14 @@ export const Import = Type.Object(
     mapping: Type.Record(Type.String(), Type.String(), {
       description:
         'the input column each field is read from (email, name, givenName, familyName, role, location, externalId)',
+    }),
+    mappingSources: Type.Partial(Type.Object(Object.fromEntries(FIELDS.map((f) => [f, Source]))), {
+      description:
+        'how each field of `mapping` was found: explicit (the mapping option), saved (a saved mapping of the workspace) or alias',
+    }),
+    warnings: Type.Array(ImportWarning, {
+      description:
+        'column_not_used: a column no field reads that looks like one; default_role_applied: no column gives roles',
     }),
     totalRows: Count,
     processedRows: Count,
@@ -113,6 +137,21 @@ export const UploadQuery = Type.Object(
       Type.String({ description: 'sync: the number of deactivations you accept' }),
     ),
     fileName: Type.Optional(Type.String({ description: 'name to show for a raw upload' })),
+    mapping: Type.Optional(
+      Type.String({
+        description:
+          'JSON object, field → header cell, such as {"email": "Mail", "role": "Job role"}; wins over saved mappings and aliases',
+      }),
+    ),
+    ignore: Type.Optional(
+      Type.String({ description: 'JSON array of header cells no field reads, such as ["Notes"]' }),
+    ),
+    sheet: Type.Optional(
+      Type.String({
+        description:
+          'workbooks: the sheet to import, by name or 1-based position among the visible sheets (default: the first visible sheet with the required columns)',
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -136,3 +175,14 @@ export const RevertBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const SavedMapping = Type.Object({
+  header: Type.String({ description: 'the header as last mapped' }),
+  field: FieldName,
+});
+
+export const MappingParams = Type.Object({
+  header: Type.String({
+    description: 'the header, in any spelling that normalises alike (case, spaces, punctuation, accents)',
+  }),
+});

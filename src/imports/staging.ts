@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { DbOrTx } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
 import { matchKey } from '../lib/text.js';
-import { inputCells, mappedValues, type HeaderMapping } from './pipeline/header.js';
+import { inputCells, mappedValues, type Field, type HeaderMapping } from './pipeline/header.js';
 import type { RecordEvent } from './pipeline/records.js';
 import { stageRows, type StagedRow } from './rows.repository.js';
 
@@ -21,12 +21,42 @@ const textLength = (cells: string[]): number => {
 export const unprocessable = (code: string, message: string, details?: Record<string, unknown>) =>
   new AppError(422, code, message, details);
 
-export const missingColumns = (missing: string[]) =>
-  unprocessable(
+const MISSING_WORDS: Record<Field, string> = {
+  email: 'email',
+  name: 'name (or first name and last name)',
+  givenName: 'givenName (the first name; or map a full-name column to name)',
+  familyName: 'familyName (the last name; or map a full-name column to name)',
+  role: 'role',
+  location: 'location',
+  externalId: 'externalId',
+};
+
+/**
+ * 422 `missing_columns`: the required fields no column gives, the header cells, and for each missing
+ * field the column that probably holds it; for a workbook, the sheet read and the visible sheets.
+ */
+export const missingColumns = (
+  missing: Field[],
+  found: {
+    headers: string[];
+    suggestions: Partial<Record<Field, string>>;
+    sheet?: string | null;
+    sheets?: string[];
+  },
+) => {
+  const where = found.sheets ? `The sheet '${found.sheet}'` : 'The file';
+  const others =
+    found.sheets && found.sheets.length > 1
+      ? ` The workbook's sheets are ${found.sheets.map((s) => `'${s}'`).join(', ')}; choose another with the sheet option.`
+      : '';
+  return unprocessable(
     'missing_columns',
-    `The file has no column for ${missing.join(' and ')}; add ${missing.length > 1 ? 'them' : 'it'} to the header row. Download /v1/imports/template.csv for an example.`,
-    { missing },
+    `${where} has no column for ${missing.map((f) => MISSING_WORDS[f]).join(' and ')}. ` +
+      `Its columns are ${found.headers.map((h) => `'${h}'`).join(', ') || 'none'}: name the right one with the mapping option ` +
+      `(such as {"email": "Mail"}), or add the column to the header row (see /v1/imports/template.csv).${others}`,
+    { missing, ...found },
   );
+};
 
 export const tooManyRows = (limit: number) =>
   new AppError(

@@ -15,6 +15,9 @@ export interface ReadUpload {
 const isStream = (value: unknown): value is Readable =>
   typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
 
+const givenTwice = (name: string) =>
+  badRequest('invalid_option', `The form field '${name}' is given twice; give it once.`, { field: name });
+
 function checkNames(raw: Record<string, unknown>): void {
   for (const name of Object.keys(raw)) {
     if (!(OPTION_NAMES as readonly string[]).includes(name) && name !== 'fileName') {
@@ -55,6 +58,13 @@ export async function readUpload(request: FastifyRequest, maxBytes: number): Pro
           fileName = part.filename || null;
           spooled = await spool(part.file, maxBytes);
         } else {
+          if (Object.hasOwn(fields, part.fieldname)) throw givenTwice(part.fieldname);
+          if (part.valueTruncated)
+            throw badRequest(
+              'invalid_option',
+              `The form field '${part.fieldname}' is longer than 10,000 characters; shorten it.`,
+              { field: part.fieldname },
+            );
           fields[part.fieldname] = String(part.value);
         }
       }

@@ -9,10 +9,12 @@ import { completeKey, type KeyRow } from './idempotency.repository.js';
 import * as imports from './imports.repository.js';
 import { fingerprint, type ImportOptions } from './options.js';
 import { openDecoded, detectEncoding } from './pipeline/decode.js';
-import { mapHeader, type HeaderMapping } from './pipeline/header.js';
+import type { HeaderMapping } from './pipeline/header.js';
+import type { ResolvedHeader } from './pipeline/mapping.js';
 import { readRecords } from './pipeline/records.js';
 import { fileStart, sniffBytes } from './pipeline/sniff.js';
 import { isZip, peekWorkbook, EXCEL_MAX_ROWS } from './pipeline/workbook.js';
+import { defaultRoleWarning, headerResolver, rememberChoices } from './mappings.service.js';
 import type { Spooled } from './spool.js';
 import { missingColumns, stageRecords, syncEmptyFile, tooManyRows, unprocessable } from './staging.js';
 import { storeWorkbook } from './workbooks.repository.js';
@@ -45,6 +47,8 @@ const noHeader = () =>
 interface Accepted {
   format: 'csv' | 'xlsx';
   sheet: string | null;
+  /** A workbook's visible sheets. */
+  sheets: string[] | null;
   encoding: string;
   delimiter: string;
   header: string[];
@@ -66,6 +70,7 @@ async function openCsv(config: Config, workspaceId: string, spooled: Spooled): P
     return {
       format: 'csv',
       sheet: null,
+      sheets: null,
       encoding,
       delimiter: header.delimiter,
       header: header.cells,
@@ -85,12 +90,27 @@ async function openCsv(config: Config, workspaceId: string, spooled: Spooled): P
 }
 
 /**
- * An .xlsx is only peeked at here (its first visible sheet's header and declared size); the workbook
+ * An .xlsx is only peeked at here (the header and declared size of the sheet to import); the workbook
  * is stored in Postgres with the import and a worker converts the sheet, so the API's memory stays
- * flat whatever the workbook holds.
+ * flat whatever the workbook holds. Without a `sheet` option, the sheet is the first visible one whose
+ * header resolves to the required fields.
  */
-async function openWorkbook(config: Config, workspaceId: string, spooled: Spooled): Promise<Accepted> {
-  const peek = await peekWorkbook(spooled.path);
+async function openWorkbook(
+  config: Config,
+  workspaceId: string,
+  spooled: Spooled,
+  sheet: string | null,
+  resolve: (cells: string[]) => Promise<ResolvedHeader>,
+): Promise<Accepted> {
+  const usable = async (cells: string[]) => {
+    try {
+      return (await resolve(cells)).missing.length === 0;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'invalid_mapping') return false;
+      throw error;
+    }
+  };
+  const peek = await peekWorkbook(spooled.path, { sheet, usable });
   if (!peek.ok) throw unsupported(peek.detected);
   if (!peek.header) throw noHeader();
   const declared = (peek.lastRow ?? 0) - peek.header.row;
@@ -101,6 +121,7 @@ async function openWorkbook(config: Config, workspaceId: string, spooled: Spoole
   return {
     format: 'xlsx',
     sheet: peek.sheet,
+    sheets: peek.sheets,
     encoding: 'UTF-8',
     delimiter: ',',
     header: peek.header.cells,
@@ -162,12 +183,31 @@ export async function acceptUpload(
       { field: 'notifyEmail' },
     );
   }
+  if (!workbook && options.sheet)
+    throw badRequest(
+      'invalid_option',
+      'sheet chooses a sheet of an Excel workbook; this file is CSV, which has none. Leave sheet out.',
+      { field: 'sheet' },
+    );
+  const resolve = headerResolver(db, workspaceId, {
+    ...(options.mapping ? { explicit: options.mapping } : {}),
+    ...(options.ignore ? { ignore: options.ignore } : {}),
+  });
   const file = workbook
-    ? await openWorkbook(config, workspaceId, spooled)
+    ? await openWorkbook(config, workspaceId, spooled, options.sheet, resolve)
     : await openCsv(config, workspaceId, spooled);
   try {
-    const mapping = mapHeader(file.header);
-    if (mapping.missing.length > 0) throw missingColumns(mapping.missing);
+    const mapping = await resolve(file.header);
+    if (mapping.missing.length > 0)
+      throw missingColumns(mapping.missing, {
+        headers: mapping.headers,
+        suggestions: mapping.suggestions,
+        ...(file.sheets ? { sheet: file.sheet, sheets: file.sheets } : {}),
+      });
+    const warnings = [
+      ...mapping.warnings,
+      ...(await defaultRoleWarning(db, workspaceId, options, mapping.fields)),
+    ];
     return await db.transaction().execute(async (tx) => {
       const imp = await imports.insertImport(tx, {
         workspace_id: workspaceId,
@@ -185,6 +225,8 @@ export async function acceptUpload(
         delimiter: file.delimiter,
         columns: mapping.inputColumns,
         mapping: mapping.fields,
+        mapping_sources: mapping.sources,
+        warnings,
         total_rows: 0,
         failed: 0,
         processed_rows: 0,
@@ -197,6 +239,13 @@ export async function acceptUpload(
         await imports.setTotal(tx, workspaceId, imp.id, total);
         await imports.recount(tx, workspaceId, imp.id);
       }
+      // An accepted upload that writes (not a preview) teaches the workspace its explicit choices.
+      if (!options.dryRun)
+        await rememberChoices(tx, workspaceId, {
+          columns: mapping.inputColumns,
+          mapping: mapping.fields,
+          mapping_sources: mapping.sources,
+        });
       if (input.idempotencyKey) await completeKey(tx, workspaceId, input.idempotencyKey, print, imp.id);
       return { replay: false, imp: (await imports.findImport(tx, workspaceId, imp.id))! };
     });

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
 import * as imports from './imports.repository.js';
-import { mapHeader } from './pipeline/header.js';
+import { storedHeader } from './pipeline/mapping.js';
 import { readWorkbookRecords } from './pipeline/workbook.js';
 import { missingColumns, stageRecords, syncEmptyFile, unprocessable } from './staging.js';
 import { deleteWorkbook, lockConversion, workbookChunks, writeWorkbook } from './workbooks.repository.js';
@@ -56,8 +56,14 @@ export async function convertWorkbook(
             `The sheet '${imp.sheet}' has no header row; the first row must name the columns (email, name, role, ...).`,
           );
         }
-        const mapping = mapHeader(first.value.cells);
-        if (mapping.missing.length > 0) throw missingColumns(mapping.missing);
+        // The upload resolved this header (options, saved mappings, aliases) and recorded the result.
+        const mapping = storedHeader(first.value.cells, imp.mapping);
+        if (mapping.missing.length > 0)
+          throw missingColumns(mapping.missing, {
+            headers: mapping.inputColumns,
+            suggestions: {},
+            sheet: imp.sheet,
+          });
         const rows = await stageRecords(
           tx,
           config,
@@ -65,10 +71,7 @@ export async function convertWorkbook(
           { [Symbol.asyncIterator]: () => events },
         );
         if (rows === 0 && imp.mode === 'sync') throw syncEmptyFile();
-        await imports.setHeader(tx, workspaceId, importId, {
-          columns: mapping.inputColumns,
-          mapping: mapping.fields,
-        });
+        await imports.setHeader(tx, workspaceId, importId, { columns: mapping.inputColumns });
         await imports.setTotal(tx, workspaceId, importId, rows);
         await imports.recount(tx, workspaceId, importId);
         await deleteWorkbook(tx, workspaceId, importId);

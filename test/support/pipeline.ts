@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { afterAll } from 'vitest';
 import { detectEncoding, openDecoded, type Encoding } from '../../src/imports/pipeline/decode.js';
-import { mapHeader, type HeaderMapping } from '../../src/imports/pipeline/header.js';
+import type { HeaderMapping } from '../../src/imports/pipeline/header.js';
+import { resolveHeader } from '../../src/imports/pipeline/mapping.js';
 import { readRecords, type Delimiter, type RecordEvent } from '../../src/imports/pipeline/records.js';
 import { sniffFile, type SniffResult } from '../../src/imports/pipeline/sniff.js';
 
@@ -55,7 +56,7 @@ export async function readFile(path: string): Promise<ReadFile> {
     encoding,
     delimiter: header.delimiter,
     header: header.cells,
-    mapping: mapHeader(header.cells),
+    mapping: resolveHeader(header.cells),
     records: rest,
   };
 }

@@ -1,6 +1,7 @@
+import type { Field } from './aliases.js';
 import { unneutralise } from './formula.js';
 
-export type Field = 'email' | 'name' | 'givenName' | 'familyName' | 'role' | 'location' | 'externalId';
+export type { Field } from './aliases.js';
 
 export interface HeaderMapping {
   /** Index in the record of the column each field is read from; absent when the file has none. */
@@ -9,35 +10,9 @@ export interface HeaderMapping {
   inputColumns: string[];
   /** Their indexes in the record. */
   inputIndexes: number[];
-  /** What is required and absent, phrased for the 422 `missing_columns` message. */
-  missing: string[];
+  /** The required fields no column gives (`email`; `name`, or the missing half of givenName + familyName). */
+  missing: Field[];
 }
-
-/** Case, spaces and punctuation do not count: `E-mail`, `e_mail` and `EMAIL` are one name. */
-export const headerKey = (cell: string): string =>
-  cell
-    .normalize('NFC')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '');
-
-const ALIASES: Record<string, Field> = {
-  email: 'email',
-  emailaddress: 'email',
-  mail: 'email',
-  name: 'name',
-  fullname: 'name',
-  displayname: 'name',
-  firstname: 'givenName',
-  givenname: 'givenName',
-  lastname: 'familyName',
-  surname: 'familyName',
-  familyname: 'familyName',
-  role: 'role',
-  location: 'location',
-  branch: 'location',
-  site: 'location',
-  externalid: 'externalId',
-};
 
 /** The columns a report adds after the input's, in order. */
 export const REPORT_COLUMNS = [
@@ -61,32 +36,6 @@ export function reportColumnCount(cells: string[]): number {
   return tail.every((cell, i) => new RegExp(`^${REPORT_COLUMNS[i]}_*$`).test(cell))
     ? REPORT_COLUMNS.length
     : 0;
-}
-
-/**
- * Maps header cells to the fields an import reads. Two columns for one field (two e-mail columns, or
- * `Email` and `Mail`): the first, left to right, wins and the other is kept as an input column only,
- * as a spreadsheet user reads the leftmost as "the" column. Every non-report column is an input column.
- */
-export function mapHeader(cells: string[]): HeaderMapping {
-  const inputCount = cells.length - reportColumnCount(cells);
-  const fields: Partial<Record<Field, number>> = {};
-  const inputColumns: string[] = [];
-  const inputIndexes: number[] = [];
-  for (let i = 0; i < inputCount; i++) {
-    const cell = unneutralise(cells[i]!);
-    const key = headerKey(cell);
-    const field = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined; // a column may be named `constructor`
-    if (field !== undefined && fields[field] === undefined) fields[field] = i;
-    inputColumns.push(cell);
-    inputIndexes.push(i);
-  }
-  const missing: string[] = [];
-  if (fields.email === undefined) missing.push('email');
-  if (fields.name === undefined && (fields.givenName === undefined || fields.familyName === undefined)) {
-    missing.push('name (or first name and last name)');
-  }
-  return { fields, inputColumns, inputIndexes, missing };
 }
 
 /**

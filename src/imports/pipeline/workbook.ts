@@ -5,12 +5,21 @@ import { cellTooLong, formatCodeTooLong, WORKBOOK_LIMITS } from './workbook-limi
 import { entries, scanAll, scanXml, textCollector, type Entries, type Part } from './workbook-parts.js';
 import { MAX_COLUMNS, type RecordEvent } from './records.js';
 import { sharedStrings, type StringTable } from './shared-strings.js';
+import {
+  chosenSheet,
+  openBook,
+  unknownSheet,
+  visibleSheets,
+  type Book,
+  type Sheet,
+} from './workbook-sheets.js';
 
 /**
  * Excel workbooks (.xlsx): a ZIP of XML parts. unzipper opens the ZIP by its central directory, so each
  * part is read on its own, in the order needed, whatever order the writer stored them in; saxes parses
- * each part as a stream. The API only peeks (the first visible sheet's header and the shared strings it
- * uses: a few kilobytes inflated, however big the workbook). The worker converts the whole sheet
+ * each part as a stream. The API only peeks (the header of the sheet to import, and of the sheets before
+ * it when it looks for one, and the shared strings they use: a few kilobytes inflated, however big the
+ * workbook). The worker converts the whole sheet
  * (`readWorkbookRecords`) into the records a CSV gives, holding only the shared-string table, which the
  * format requires.
  */
@@ -18,8 +27,10 @@ import { sharedStrings, type StringTable } from './shared-strings.js';
 export type WorkbookPeek =
   | {
       ok: true;
-      /** The first visible sheet, the one that is imported. */
+      /** The sheet that is imported. */
       sheet: string;
+      /** The visible sheets' names, in the workbook's order. */
+      sheets: string[];
       /** Its header (first row with a value) or null when the peek found none. */
       header: { row: number; cells: string[] } | null;
       /** The last row the sheet's `<dimension>` declares, when it declares one. */
@@ -32,6 +43,8 @@ export const EXCEL_MAX_ROWS = 1_048_576;
 const EXCEL_MAX_COLUMNS = 16_384;
 /** The peek gives up looking for a header after this much sheet XML (blank rows, styling). */
 const PEEK_MAX_XML = 4 * 1_048_576;
+/** Without a `sheet` option, the peek looks for the sheet to import among this many visible sheets. */
+export const SHEETS_LOOKED_AT = 10;
 
 /** A workbook that cannot be read (422 `invalid_workbook`); `problem` completes "The workbook ...". */
 export class WorkbookError extends AppError {
@@ -75,46 +88,7 @@ function otherZip(files: Entries): string {
   return 'a ZIP archive';
 }
 
-interface Book {
-  files: Entries;
-  sheet: { name: string; part: Part };
-  date1904: boolean;
-}
-
-/** The workbook's first visible sheet (hidden ones are skipped, as a person looking at it would). */
-async function openBook(files: Entries): Promise<Book> {
-  const sheets: { name: string; rid: string; hidden: boolean }[] = [];
-  let date1904 = false;
-  await scanAll(files.get('xl/workbook.xml')!, () => ({
-    open: (tag) => {
-      const a = tag.attributes as Record<string, string>;
-      if (tag.name === 'workbookPr') date1904 = a.date1904 === '1' || a.date1904 === 'true';
-      if (tag.name === 'sheet') {
-        sheets.push({
-          name: a.name ?? '',
-          rid: a['r:id'] ?? '',
-          hidden: (a.state ?? 'visible') !== 'visible',
-        });
-      }
-    },
-  }));
-  const rels = new Map<string, string>();
-  const relsFile = files.get('xl/_rels/workbook.xml.rels');
-  if (relsFile) {
-    await scanAll(relsFile, () => ({
-      open: (tag) => {
-        const a = tag.attributes as Record<string, string>;
-        if (tag.name === 'Relationship' && a.Id && a.Target) rels.set(a.Id, a.Target);
-      },
-    }));
-  }
-  const first = sheets.find((s) => !s.hidden) ?? sheets[0];
-  const target = first && rels.get(first.rid);
-  const path = target && (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
-  const part = path ? files.get(path) : undefined;
-  if (!first || !part) throw new WorkbookError('has no worksheet that can be read');
-  return { files, sheet: { name: first.name, part: { ...part, isSheet: true } }, date1904 };
-}
+const unreadable = () => new WorkbookError('has no worksheet that can be read');
 
 /** A cell as stored: its column, type (`t`), style index (`s`) and text (`<v>` or inline `<is>`). */
 interface RawCell {
@@ -277,34 +251,65 @@ const lastWithValue = (texts: string[]): number => {
   return 0;
 };
 
+export interface SheetChoice {
+  /** The `sheet` option: a name, or a 1-based position among the visible sheets. */
+  sheet?: string | null;
+  /** Without `sheet`: whether a sheet's header row gives what an import needs. */
+  usable?: (cells: string[]) => Promise<boolean>;
+}
+
+/** The header (first row with a value) of a sheet, inflating only what that needs; null when it has none. */
+async function peekHeader(
+  book: Book,
+  part: Part,
+): Promise<{ header: { row: number; cells: string[] } | null; lastRow: number | null }> {
+  let lastRow: number | null = null;
+  for await (const row of sheetRows(part, PEEK_MAX_XML, (n) => (lastRow = n))) {
+    const wanted = new Set(row.cells.flatMap((c) => (c.t === 's' ? [Number(c.v)] : [])));
+    const strings = (await sharedStrings(book.files, wanted)) as Map<number, string>;
+    const lookup: Lookup = { strings: (i) => strings.get(i), dates: new Set(), date1904: book.date1904 };
+    const width = Math.min(Math.max(...row.cells.map((c) => c.col)), MAX_COLUMNS + 1);
+    const cells = dense(row.cells, lookup, width);
+    const last = lastWithValue(cells);
+    if (last === 0) continue;
+    if (last > MAX_COLUMNS) throw tooManyColumns(row.row, last, MAX_COLUMNS);
+    return { header: { row: row.row, cells: cells.slice(0, last) }, lastRow };
+  }
+  return { header: null, lastRow };
+}
+
 /**
- * Decides whether a ZIP upload is an Excel workbook and reads the header of its first visible sheet,
- * inflating only what that needs. Throws `WorkbookError` for a workbook whose parts are damaged.
+ * Decides whether a ZIP upload is an Excel workbook and picks the sheet to import: the one `sheet`
+ * names (422 `unknown_sheet` when none), else the first visible sheet whose header is `usable` (among
+ * the first `SHEETS_LOOKED_AT`), else the first visible sheet. Reads only the headers that takes. Throws
+ * `WorkbookError` for a workbook whose parts are damaged.
  */
-export async function peekWorkbook(path: string): Promise<WorkbookPeek> {
+export async function peekWorkbook(path: string, choice: SheetChoice = {}): Promise<WorkbookPeek> {
   const files = await entries(path);
   if (!files) return { ok: false, detected: 'a damaged or incomplete ZIP archive or Excel workbook' };
   if (!files.has('xl/workbook.xml')) return { ok: false, detected: otherZip(files) };
   try {
     const book = await openBook(files);
-    let lastRow: number | null = null;
-    for await (const row of sheetRows(book.sheet.part, PEEK_MAX_XML, (n) => (lastRow = n))) {
-      const wanted = new Set(row.cells.flatMap((c) => (c.t === 's' ? [Number(c.v)] : [])));
-      const strings = (await sharedStrings(files, wanted)) as Map<number, string>;
-      const lookup: Lookup = { strings: (i) => strings.get(i), dates: new Set(), date1904: book.date1904 };
-      const width = Math.min(Math.max(...row.cells.map((c) => c.col)), MAX_COLUMNS + 1);
-      const cells = dense(row.cells, lookup, width);
-      const last = lastWithValue(cells);
-      if (last === 0) continue;
-      if (last > MAX_COLUMNS) throw tooManyColumns(row.row, last, MAX_COLUMNS);
-      return {
-        ok: true,
-        sheet: book.sheet.name,
-        header: { row: row.row, cells: cells.slice(0, last) },
-        lastRow,
-      };
+    const visible = visibleSheets(book);
+    if (visible.length === 0) throw unreadable();
+    const sheets = visible.map((s) => s.name);
+    const peek = async (sheet: Sheet) => {
+      if (!sheet.part) throw unreadable();
+      return { ok: true as const, sheet: sheet.name, sheets, ...(await peekHeader(book, sheet.part)) };
+    };
+    if (choice.sheet) {
+      const chosen = chosenSheet(visible, choice.sheet);
+      if (!chosen) throw unknownSheet(choice.sheet, sheets);
+      return await peek(chosen);
     }
-    return { ok: true, sheet: book.sheet.name, header: null, lastRow };
+    const first = await peek(visible[0]!);
+    if (!choice.usable || (first.header && (await choice.usable(first.header.cells)))) return first;
+    for (const sheet of visible.slice(1, SHEETS_LOOKED_AT)) {
+      if (!sheet.part) continue;
+      const next = await peek(sheet);
+      if (next.header && (await choice.usable(next.header.cells))) return next;
+    }
+    return first;
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new WorkbookError(`cannot be read (${(error as Error).message.split('\n')[0]})`);
@@ -314,10 +319,11 @@ export async function peekWorkbook(path: string): Promise<WorkbookPeek> {
 const columns = (n: number): string => (n === 1 ? '1 column' : `${n} columns`);
 
 /**
- * The records of the workbook's first visible sheet, streamed: the header (the first row with a
- * value), then each data row with its row number in the sheet. Rows without a value are skipped. A row
- * with a value right of the header's last column is `malformed`. Throws `WorkbookError` or `CsvError`
- * for what cannot be read past, and `WorkbookError` when the first visible sheet is not `sheetName`.
+ * The records of the workbook's sheet `sheetName` (the one the upload's peek chose), streamed: the
+ * header (the first row with a value), then each data row with its row number in the sheet. Rows
+ * without a value are skipped. A row with a value right of the header's last column is `malformed`.
+ * Throws `WorkbookError` or `CsvError` for what cannot be read past, and `WorkbookError` when the
+ * workbook has no sheet `sheetName`.
  */
 export async function* readWorkbookRecords(path: string, sheetName: string): AsyncGenerator<RecordEvent> {
   try {
@@ -333,7 +339,8 @@ async function* workbookRecords(path: string, sheetName: string): AsyncGenerator
   const files = await entries(path);
   if (!files || !files.has('xl/workbook.xml')) throw new WorkbookError('is not a workbook any more');
   const book = await openBook(files);
-  if (book.sheet.name !== sheetName) throw new WorkbookError(`has no sheet named '${sheetName}' first`);
+  const part = book.sheets.find((s) => s.name === sheetName)?.part;
+  if (!part) throw new WorkbookError(`has no sheet named '${sheetName}' any more`);
   const all = (await sharedStrings(files)) as StringTable;
   const lookup: Lookup = {
     strings: (i) => all.get(i),
@@ -341,7 +348,7 @@ async function* workbookRecords(path: string, sheetName: string): AsyncGenerator
     date1904: book.date1904,
   };
   let header: string[] | undefined;
-  for await (const row of sheetRows(book.sheet.part)) {
+  for await (const row of sheetRows(part)) {
     if (header === undefined) {
       const cells = dense(row.cells, lookup, Math.max(...row.cells.map((c) => c.col)));
       const last = lastWithValue(cells);
