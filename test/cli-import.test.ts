@@ -189,6 +189,68 @@ describe('cli import against the service', () => {
     expect(ran.stdout).toBe('');
   });
 
+  it('prints the headers and a ready-to-paste --map when columns are missing, and imports with it', async () => {
+    const file = await csvFile('french.csv', 'Mail,Nom,Rolle\nkim@example.com,Kim Roux,Member\n');
+    const refused = await importCli([file, '--no-invites']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('missing columns: givenName');
+    expect(refused.stderr).toContain("the file's columns: Mail, Nom, Rolle");
+    expect(refused.stderr).toContain('suggested: --map name=Nom');
+    const mapped = await importCli([file, '--no-invites', '--map', 'name=Nom']);
+    expect(mapped.code).toBe(0);
+    expect(mapped.stderr).toMatch(/import \S+ completed: 1 rows/);
+  });
+
+  it('prints the warnings before the progress, and --ignore silences one', async () => {
+    const file = await csvFile('jobrole.csv', 'Email,Name,Job role\nlou@example.com,Lou,Member\n');
+    const ran = await importCli([file, '--no-invites', '--dry-run']);
+    expect(ran.code).toBe(0);
+    const warning = ran.stderr.indexOf("warning: column_not_used: The column 'Job role' is not read");
+    expect(warning).toBeGreaterThan(ran.stderr.indexOf('accepted'));
+    expect(warning).toBeLessThan(ran.stderr.indexOf('completed'));
+    expect(ran.stderr).toContain(
+      "warning: default_role_applied: No column gives roles: every row gets the workspace's default role 'Member'",
+    );
+    const ignored = await importCli([file, '--no-invites', '--dry-run', '--ignore', 'Job role']);
+    expect(ignored.stderr).not.toContain('column_not_used');
+    const read = await importCli([file, '--no-invites', '--dry-run', '--json', '--map', 'role=Job role']);
+    expect(JSON.parse(read.stdout).import).toMatchObject({
+      mapping: { role: 'Job role' },
+      mappingSources: { role: 'explicit' },
+      warnings: [],
+    });
+  });
+
+  it('reads the --sheet of a workbook, and lists the sheets for an unknown one', async () => {
+    const file = path.join(dir, 'sheets.xlsx');
+    await writeFile(
+      file,
+      await workbook([
+        {
+          name: 'Read me',
+          rows: [
+            ['Email', 'Name'],
+            ['readme@example.com', 'Read Me'],
+          ],
+        },
+        {
+          name: 'Staff',
+          rows: [
+            ['Email', 'Name'],
+            ['staff@example.com', 'Staff One'],
+          ],
+        },
+      ]),
+    );
+    const ran = await importCli([file, '--no-invites', '--dry-run', '--sheet', 'Staff']);
+    expect(ran.code).toBe(0);
+    expect(ran.stderr).toMatch(/accepted: sheet 'Staff' of sheets\.xlsx/);
+    const unknown = await importCli([file, '--sheet', 'People']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('422 unknown_sheet');
+    expect(unknown.stderr).toContain("the workbook's sheets: 'Read me', Staff");
+  });
+
   it('exits 2 for a token the service refuses (401)', async () => {
     const file = await csvFile('any.csv', 'email,name\njo@example.com,Jo\n');
     const ran = await importCli([file, '--token', 'lp_aaaaaaaaaa_nope']);
@@ -204,6 +266,9 @@ describe('cli import refusals before the upload', () => {
     [['FILE', '--mode', 'merge'], {}, "argument 'merge' is invalid"],
     [['FILE', '--confirm-deactivations', 'ten'], {}, 'give a whole number of users'],
     [['FILE', '--base', 'not a url'], {}, '--base must be a URL'],
+    [['FILE', '--map', 'email'], {}, '--map takes FIELD=HEADER'],
+    [['FILE', '--map', 'mail=Mail'], {}, "'mail' is not a field"],
+    [['FILE', '--map', 'email=A', '--map', 'email=B'], {}, '--map names email twice'],
   ])('exits 2 for %j', async (args, extra, message) => {
     const file = await csvFile('exists.csv', 'email,name\njo@example.com,Jo\n');
     const ran = await importCli(
@@ -213,6 +278,14 @@ describe('cli import refusals before the upload', () => {
     expect(ran.code).toBe(2);
     expect(ran.stderr).toContain(message);
     expect(ran.stdout).toBe('');
+  });
+
+  it('names CSV and Excel in import --help', async () => {
+    const ran = await importCli(['--help']);
+    expect(ran.code).toBe(0);
+    expect(ran.stderr).toContain('upload a CSV or Excel (.xlsx) file');
+    for (const flag of ['--map <field=header>', '--ignore <header>', '--sheet <name>'])
+      expect(ran.stderr).toContain(flag);
   });
 
   it('exits 1 saying the service is unreachable at the base URL', async () => {

@@ -7,20 +7,11 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImportJson, ImportRowJson } from '../imports/imports.service.js';
+import { FIELDS } from '../imports/pipeline/aliases.js';
+import { CliError } from './cli-error.js';
+import { columnHelp, mappingOption } from './column-help.js';
 import { trimTrailingSlashes } from '../lib/text.js';
 import { ProgressReporter, n, summaryLines } from './progress.js';
-
-/** A failure the CLI reports as `error: message` (nothing when empty) and exits with `exitCode`. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    readonly retryable = false,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -37,6 +28,9 @@ interface ImportOpts {
   defaultRole?: string;
   confirmDeactivations?: number;
   idempotencyKey?: string;
+  map: string[];
+  ignore: string[];
+  sheet?: string;
   base?: string;
   token?: string;
   json?: boolean;
@@ -137,6 +131,7 @@ function httpError(reply: Reply): CliError {
       : `HTTP ${reply.status}: ${reply.text.slice(0, 200) || 'no body'}`,
   ];
   if (Array.isArray(e?.missing)) lines.push(`missing columns: ${e.missing.map(String).join(', ')}`);
+  if (e) lines.push(...columnHelp(e));
   if (reply.headers['retry-after']) lines.push(`retry after ${reply.headers['retry-after']} s`);
   if (typeof e?.requestId === 'string') lines.push(`request id: ${e.requestId}`);
   const retryable = reply.status >= 500 || reply.status === 429;
@@ -172,6 +167,10 @@ function baseUrl(given: string | undefined): string {
 
 function uploadQuery(file: string, opts: ImportOpts): string {
   const query = new URLSearchParams({ fileName: path.basename(file) });
+  const mapping = mappingOption(opts.map);
+  if (mapping) query.set('mapping', JSON.stringify(mapping));
+  if (opts.ignore.length > 0) query.set('ignore', JSON.stringify(opts.ignore));
+  if (opts.sheet) query.set('sheet', opts.sheet);
   if (opts.mode) query.set('mode', opts.mode);
   if (opts.dryRun) query.set('dryRun', 'true');
   if (!opts.invites) query.set('sendInvites', 'false');
@@ -233,6 +232,8 @@ async function failedRows(
   return { rows, more: cursor !== null };
 }
 
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 async function runImport(file: string, opts: ImportOpts): Promise<void> {
@@ -245,8 +246,9 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
     );
   await checkFile(file);
   const api = new Api(baseUrl(opts.base), token);
+  const query = uploadQuery(file, opts);
 
-  const uploaded = await api.call<ImportJson>('POST', `/v1/imports?${uploadQuery(file, opts)}`, {
+  const uploaded = await api.call<ImportJson>('POST', `/v1/imports?${query}`, {
     body: createReadStream(file),
     headers: {
       'content-type': /\.xlsx$/i.test(file) ? XLSX_TYPE : 'text/csv',
@@ -263,6 +265,8 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
             : `${n(uploaded.body.totalRows)} rows from ${path.basename(file)}`
         } (mode ${uploaded.body.mode}${uploaded.body.dryRun ? ', dry run' : ''})`,
   );
+  // Before the progress bar, so they are read while there is still time to cancel.
+  for (const warning of uploaded.body.warnings ?? []) say(`warning: ${warning.code}: ${warning.message}`);
 
   // Ctrl-C stops the watching, not the import.
   const stop = new AbortController();
@@ -297,8 +301,10 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
 export function addImportCommand(program: Command): void {
   program
     .command('import')
-    .description('upload a CSV through the API, show its progress, then print the counts and failed rows')
-    .argument('<file>', 'the CSV file')
+    .description(
+      'upload a CSV or Excel (.xlsx) file through the API, show its progress, then print the counts and failed rows',
+    )
+    .argument('<file>', 'the CSV file or Excel workbook (.xlsx)')
     .addOption(
       new Option('--mode <mode>', 'create (default), upsert or sync').choices(['create', 'upsert', 'sync']),
     )
@@ -307,6 +313,17 @@ export function addImportCommand(program: Command): void {
     .option('--default-role <name>', 'the role for rows whose role cell is empty')
     .option('--confirm-deactivations <n>', 'sync: the number of deactivations you accept', wholeNumber)
     .option('--idempotency-key <key>', 'makes a repeated upload answer with the original import')
+    .option(
+      '--map <field=header>',
+      `read FIELD from the column HEADER (repeat); fields: ${FIELDS.join(', ')}`,
+      collect,
+      [],
+    )
+    .option('--ignore <header>', 'a column to leave unread, without a warning (repeat)', collect, [])
+    .option(
+      '--sheet <name>',
+      'Excel: the sheet to import, by name or position (default: the first with the columns)',
+    )
     .option('--base <url>', 'the API (default: $LOOPIT_URL, else http://127.0.0.1:$PORT, port 3000 if unset)')
     .option('--token <token>', 'a token with the imports scope (default: $LOOPIT_TOKEN)')
     .option('--json', 'print {"import":...,"failedRows":[...]} on stdout')
