@@ -363,3 +363,29 @@ describe('saved mappings', () => {
     expect(bad.body.error.code).toBe('invalid_limit');
   });
 });
+
+describe('the OpenAPI description', () => {
+  it('advertises the options, the Import fields and the saved-mapping routes', async () => {
+    const doc = (await call(ctx.app, 'GET', '/docs/json')).body;
+    const upload = doc.paths['/v1/imports'].post;
+    const params = upload.parameters.map((p: { name: string }) => p.name);
+    expect(params).toEqual(expect.arrayContaining(['mapping', 'ignore', 'sheet']));
+    const imp = upload.responses['202'].content['application/json'].schema.properties;
+    expect(Object.keys(imp.mappingSources.properties)).toEqual([
+      'email',
+      'name',
+      'givenName',
+      'familyName',
+      'role',
+      'location',
+      'externalId',
+    ]);
+    expect(
+      imp.warnings.items.properties.code.anyOf.map(
+        (c: { enum?: string[]; const?: string }) => c.const ?? c.enum?.[0],
+      ),
+    ).toEqual(['column_not_used', 'default_role_applied']);
+    expect(Object.keys(doc.paths['/v1/imports/mappings'])).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/imports/mappings/{header}'])).toEqual(['delete']);
+  });
+});

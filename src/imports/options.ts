@@ -51,7 +51,10 @@ function parseJson(option: 'mapping' | 'ignore', raw: string, example: string): 
 function headerName(option: 'mapping' | 'ignore', where: string, value: unknown, field?: Field): string {
   const details = { option, ...(field ? { field } : {}) };
   if (typeof value !== 'string')
-    throw invalidMapping(`${where} must be a column name (a string); got ${JSON.stringify(value)}.`, details);
+    throw invalidMapping(
+      `${where} must be a column name (a string); got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}.`,
+      details,
+    );
   if (value.trim() === '')
     throw invalidMapping(`${where} is an empty header name; name a column of the file.`, details);
   if (value.length > MAX_HEADER_NAME)
