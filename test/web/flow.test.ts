@@ -405,6 +405,65 @@ describe('the web app in a browser', { timeout: 60_000 }, () => {
     await eventually(() => page.locator('main').textContent()).toContain('This import was undone');
   });
 
+  it('a file refused for a missing column: the mapping step, then the preview and apply', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Imports' }).click();
+    await page.setInputFiles('#file', {
+      name: 'equipe.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'Mail,Nom,Rolle,Notes\nclaire@example.com,Claire Martin,Admin,x\nhugo@example.com,Hugo Petit,,y\n',
+      ),
+    });
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    const step = page.getByRole('form', { name: 'Which column holds what?' });
+    await step.waitFor();
+    expect(await step.textContent()).toContain('Name');
+    // The service's suggestion is preselected: Nom holds the name.
+    expect(await step.getByLabel('Nom').inputValue()).toBe('name');
+    await step.getByLabel('Notes').selectOption({ label: 'Not used' });
+    await shot('mapping-step');
+    await step.getByRole('button', { name: 'Preview again' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    const mapping = page.getByRole('table', { name: 'Column mapping' });
+    expect(await mapping.getByRole('row', { name: /^Name/ }).textContent()).toContain('Nomchosen by you');
+    expect(await mapping.getByRole('row', { name: /^Role/ }).textContent()).toContain(
+      'Rollerecognised header',
+    );
+    await page.getByRole('button', { name: 'Apply import' }).click();
+    await page.getByRole('heading', { name: /^Import of equipe\.csv/ }).waitFor();
+    await eventually(() => page.locator('.count-created .n').textContent()).toBe('2');
+    const res = await fetch(`${base}/v1/users?q=claire`, { headers: { authorization: `Bearer ${token}` } });
+    expect(
+      ((await res.json()) as { data: { name: string; role: { name: string } }[] }).data[0],
+    ).toMatchObject({
+      name: 'Claire Martin',
+      role: { name: 'Admin' },
+    });
+  });
+
+  it('a column that looks unused ("Job role") is a warning on the preview, fixed by the mapping step', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Imports' }).click();
+    await page.setInputFiles('#file', {
+      name: 'staff.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('Email,Name,Job role\nivy@example.com,Ivy Lee,Admin\n'),
+    });
+    await page.getByRole('button', { name: 'Preview import' }).click();
+    await page.getByRole('heading', { name: 'Nothing has changed yet' }).waitFor();
+    const warnings = page.getByRole('alert', { name: 'Warnings' });
+    await eventually(() => warnings.textContent()).toContain('Job role');
+    expect(await warnings.textContent()).toContain('default_role_applied');
+    await shot('preview-warnings', false);
+    await page.getByRole('button', { name: 'Change the column mapping' }).click();
+    const step = page.getByRole('form', { name: 'Which column holds what?' });
+    expect(await step.getByLabel('Job role').inputValue()).toBe('role');
+    await step.getByRole('button', { name: 'Preview again' }).click();
+    await eventually(() =>
+      page.getByRole('table', { name: 'Column mapping' }).getByRole('row', { name: /^Role/ }).textContent(),
+    ).toContain('Job role');
+    expect(await page.getByRole('alert', { name: 'Warnings' }).count()).toBe(0);
+  });
+
   it('opens the queue dashboard when a proxy adds the operator token, and only then', async () => {
     const anonymous = await browser.newPage();
     const refused = await anonymous.goto(`${base}/admin/queues`);
