@@ -171,6 +171,44 @@ describe('cli import against the service', () => {
     expect(emails).not.toContain('ivy@example.com');
   });
 
+  it('import revert ID: a dry run changes nothing, then the revert deletes what the import created', async () => {
+    const file = await csvFile(
+      'to-undo.csv',
+      'email,name\nundo1@example.com,Undo One\nundo2@example.com,Undo Two\n',
+    );
+    const imported = await importCli([file, '--no-invites', '--json']);
+    expect(imported.code).toBe(0);
+    const id = JSON.parse(imported.stdout).import.id as string;
+    const users = async () =>
+      (
+        (await (
+          await fetch(`${base}/v1/users?q=undo`, { headers: { authorization: `Bearer ${ws.token}` } })
+        ).json()) as {
+          data: unknown[];
+        }
+      ).data.length;
+
+    const preview = await importCli(['revert', id, '--dry-run']);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stderr).toContain(`of import ${id} started: 2 rows to undo (dry run: nothing changes)`);
+    expect(preview.stderr).toMatch(/revert of import \S+: \S+ completed \(dry run\): 2 rows/);
+    expect(preview.stderr).toContain('deleted 2 · restored 0');
+    expect(await users()).toBe(2);
+
+    const done = await importCli(['revert', id, '--json']);
+    expect(done.code, done.stderr).toBe(0);
+    expect(JSON.parse(done.stdout).import).toMatchObject({
+      kind: 'revert',
+      revertOf: id,
+      counts: { deleted: 2 },
+    });
+    expect(await users()).toBe(0);
+    const again = await importCli(['revert', id]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('409 import_already_reverted');
+    expect((await importCli([file, 'extra'])).stderr).toContain("unexpected argument 'extra'");
+  });
+
   it('watches the original import when an --idempotency-key is replayed', async () => {
     const file = await csvFile('replay.csv', 'email,name\njay@example.com,Jay\n');
     const first = await importCli([file, '--idempotency-key', 'cli-replay', '--json']);
@@ -402,6 +440,38 @@ describe('cli import against a stub API', () => {
       expect(post.body).toBe('email,name\njo@example.com,Jo\n');
     } finally {
       await api.close();
+    }
+  });
+
+  it('Ctrl-C while the file is still uploading says how to find the import, by the key the upload carried', async () => {
+    // A service that reads the request and never answers: the upload is still in flight at the Ctrl-C.
+    const seen: http.IncomingHttpHeaders[] = [];
+    const hanging = http.createServer((req) => {
+      seen.push(req.headers);
+      req.resume();
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    try {
+      const file = await csvFile('slow.csv', 'email,name\njo@example.com,Jo\n');
+      const child = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'import', file], {
+        env: { PATH: process.env.PATH ?? '', LOOPIT_URL: url, LOOPIT_TOKEN: 'lp_t' },
+        stdio: 'pipe',
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await waitFor(() => seen.length > 0);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      const key = seen[0]!['idempotency-key'] as string;
+      expect(key).toMatch(/^[0-9a-f-]{36}$/);
+      expect(stderr).toContain('upload of slow.csv stopped before the service answered');
+      expect(stderr).toContain(`run the same command with --idempotency-key ${key}`);
+      expect(stderr).toContain(`GET ${url}/v1/imports`);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
     }
   });
 

@@ -1,10 +1,11 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImportJson, ImportRowJson } from '../imports/imports.service.js';
 import { FIELDS } from '../imports/pipeline/aliases.js';
@@ -236,7 +237,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-async function runImport(file: string, opts: ImportOpts): Promise<void> {
+function apiOf(opts: ImportOpts): Api {
   const token = opts.token ?? process.env.LOOPIT_TOKEN;
   if (!token)
     throw new CliError(
@@ -244,17 +245,52 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
         '(token create --workspace ID --scope imports)',
       2,
     );
-  await checkFile(file);
-  const api = new Api(baseUrl(opts.base), token);
-  const query = uploadQuery(file, opts);
+  return new Api(baseUrl(opts.base), token);
+}
 
-  const uploaded = await api.call<ImportJson>('POST', `/v1/imports?${query}`, {
-    body: createReadStream(file),
-    headers: {
-      'content-type': /\.xlsx$/i.test(file) ? XLSX_TYPE : 'text/csv',
-      ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
-    },
-  });
+/** `import FILE`, or `import revert IMPORT_ID`. */
+async function runImportCommand(file: string, importId: string | undefined, opts: ImportOpts): Promise<void> {
+  if (file === 'revert' && importId !== undefined) return runRevert(importId, opts);
+  if (importId !== undefined)
+    throw new CliError(
+      `unexpected argument '${importId}': import takes one file (or: import revert IMPORT_ID)`,
+      2,
+    );
+  return runImport(file, opts);
+}
+
+async function runImport(file: string, opts: ImportOpts): Promise<void> {
+  const api = apiOf(opts);
+  await checkFile(file);
+  const query = uploadQuery(file, opts);
+  // Every upload carries an Idempotency-Key, so that one interrupted before the answer can be picked up
+  // by sending it again: the service answers with the import it made, or takes the file if it made none.
+  const key = opts.idempotencyKey ?? randomUUID();
+  const interrupted = new AbortController();
+  const onUploadInterrupt = (): void => interrupted.abort();
+  process.once('SIGINT', onUploadInterrupt);
+  let uploaded: { status: number; body: ImportJson };
+  try {
+    uploaded = await api.call<ImportJson>('POST', `/v1/imports?${query}`, {
+      body: createReadStream(file),
+      signal: interrupted.signal,
+      headers: {
+        'content-type': /\.xlsx$/i.test(file) ? XLSX_TYPE : 'text/csv',
+        'idempotency-key': key,
+      },
+    });
+  } catch (error) {
+    if (!interrupted.signal.aborted) throw error;
+    say(
+      `upload of ${path.basename(file)} stopped before the service answered. If it had received the whole file, ` +
+        `the import may have been created and goes on without the CLI. To find it (or upload, if there is none), ` +
+        `run the same command with --idempotency-key ${key}: the file is never imported twice. ` +
+        `Imports are listed at GET ${api.url('/v1/imports')}; cancel one with POST ${api.url('/v1/imports/ID/cancel')}.`,
+    );
+    throw new CliError('', 130);
+  } finally {
+    process.off('SIGINT', onUploadInterrupt);
+  }
   const id = uploaded.body.id;
   say(
     uploaded.status === 200
@@ -267,14 +303,33 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
   );
   // Before the progress bar, so they are read while there is still time to cancel.
   for (const warning of uploaded.body.warnings ?? []) say(`warning: ${warning.code}: ${warning.message}`);
+  await follow(api, uploaded.body, opts);
+}
 
+/** `import revert IMPORT_ID [--dry-run]`: undoes an import, with the progress and report of an import. */
+async function runRevert(importId: string, opts: ImportOpts): Promise<void> {
+  const api = apiOf(opts);
+  const started = await api.call<ImportJson>('POST', `/v1/imports/${encodeURIComponent(importId)}/revert`, {
+    body: Readable.from([JSON.stringify({ dryRun: opts.dryRun === true })]),
+    headers: { 'content-type': 'application/json' },
+  });
+  say(
+    `revert ${started.body.id} of import ${importId} started: ${n(started.body.totalRows)} rows to undo` +
+      `${started.body.dryRun ? ' (dry run: nothing changes)' : ''}`,
+  );
+  await follow(api, started.body, opts);
+}
+
+/** Watches an import (or a revert) to its end, prints the summary and exits as the outcome says. */
+async function follow(api: Api, start: ImportJson, opts: ImportOpts): Promise<void> {
+  const id = start.id;
   // Ctrl-C stops the watching, not the import.
   const stop = new AbortController();
   const onInterrupt = (): void => stop.abort();
   process.once('SIGINT', onInterrupt);
   let imp: ImportJson | undefined;
   try {
-    imp = await watch(api, uploaded.body, stop.signal);
+    imp = await watch(api, start, stop.signal);
   } finally {
     process.off('SIGINT', onInterrupt);
   }
@@ -304,7 +359,7 @@ export function addImportCommand(program: Command): void {
     .description(
       'upload a CSV or Excel (.xlsx) file through the API, show its progress, then print the counts and failed rows',
     )
-    .argument('<file>', 'the CSV file or Excel workbook (.xlsx)')
+    .argument('<file>', 'the CSV file or Excel workbook (.xlsx); or `revert` followed by an import id')
     .addOption(
       new Option('--mode <mode>', 'create (default), upsert or sync').choices(['create', 'upsert', 'sync']),
     )
@@ -327,5 +382,6 @@ export function addImportCommand(program: Command): void {
     .option('--base <url>', 'the API (default: $LOOPIT_URL, else http://127.0.0.1:$PORT, port 3000 if unset)')
     .option('--token <token>', 'a token with the imports scope (default: $LOOPIT_TOKEN)')
     .option('--json', 'print {"import":...,"failedRows":[...]} on stdout')
-    .action(runImport);
+    .argument('[importId]', 'with `revert` as FILE: the import to undo (import revert IMPORT_ID [--dry-run])')
+    .action(runImportCommand);
 }

@@ -17,7 +17,7 @@ export function bar(pct: number, width = BAR_WIDTH): string {
 
 /** One progress line: status, percentage, rows, rate (rows/s, null while unknown) and the main counts. */
 export function describeProgress(imp: ImportJson, rate: number | null): string {
-  const { created, updated, failed } = imp.counts;
+  const { created, updated, failed, deleted } = imp.counts;
   const converting = imp.format === 'xlsx' && imp.totalRows === 0;
   if (imp.status === 'queued')
     return converting
@@ -27,7 +27,9 @@ export function describeProgress(imp: ImportJson, rate: number | null): string {
   const speed = rate === null ? '– rows/s' : `${n(Math.round(rate))} rows/s`;
   return (
     `${percent(imp)}% ${n(imp.processedRows)}/${n(imp.totalRows)} rows · ${speed} · ` +
-    `created ${n(created)} · updated ${n(updated)} · failed ${n(failed)}`
+    (imp.kind === 'revert'
+      ? `deleted ${n(deleted)} · restored ${n(updated)} · failed ${n(failed)}`
+      : `created ${n(created)} · updated ${n(updated)} · failed ${n(failed)}`)
   );
 }
 
@@ -47,9 +49,13 @@ export function summaryLines(
       ? ` in ${((Date.parse(imp.finishedAt) - Date.parse(imp.startedAt)) / 1000).toFixed(1)} s`
       : '';
   const lines = [
-    `import ${imp.id} ${imp.status}${imp.dryRun ? ' (dry run)' : ''}: ${n(imp.totalRows)} rows${took}`,
-    `  created ${n(c.created)} · updated ${n(c.updated)} · unchanged ${n(c.unchanged)} · skipped ${n(c.skipped)}` +
-      ` · failed ${n(c.failed)} · deactivated ${n(c.deactivated)} · invited ${n(c.invited)}`,
+    `${imp.kind === 'revert' ? `revert of import ${imp.revertOf}:` : 'import'} ${imp.id} ${imp.status}` +
+      `${imp.dryRun ? ' (dry run)' : ''}: ${n(imp.totalRows)} rows${took}`,
+    imp.kind === 'revert'
+      ? `  deleted ${n(c.deleted)} · restored ${n(c.updated)} · unchanged ${n(c.unchanged)}` +
+        ` · left alone (changed since) ${n(c.skipped)} · failed ${n(c.failed)}`
+      : `  created ${n(c.created)} · updated ${n(c.updated)} · unchanged ${n(c.unchanged)} · skipped ${n(c.skipped)}` +
+        ` · failed ${n(c.failed)} · deactivated ${n(c.deactivated)} · invited ${n(c.invited)}`,
   ];
   if (imp.error && imp.status !== 'failed') lines.push(`warning: ${imp.error.code}: ${imp.error.message}`);
   if (rows.length > 0) {
