@@ -30,7 +30,9 @@ export async function lockRole(
 /**
  * Locks, in one pass in id order (as the engine does, so the two never deadlock), the live users among
  * `ids`, the live members of `membersOf`, and every user (deleted ones too: the foreign keys) whose
- * direct or effective role is `holdersOf`. Returns the live users locked.
+ * direct or effective role is `holdersOf`. Returns those of `ids` that are not live users of the
+ * workspace: the locked set itself stays in Postgres, since the members of a group can be hundreds of
+ * thousands.
  */
 export async function lockUsers(
   db: DbOrTx,
@@ -38,66 +40,166 @@ export async function lockUsers(
   who: { ids?: string[]; membersOf?: string; holdersOf?: string },
 ): Promise<string[]> {
   const ids = who.ids ?? [];
-  const { rows } = await sql<{ id: string; live: boolean }>`
-    select u.id, u.deleted_at is null as live from users u
-    where u.workspace_id = ${workspaceId}
-      and (((u.deleted_at is null) is true and (u.id = any(${ids}::uuid[])
-             ${
-               who.membersOf
-                 ? sql`or u.id in (select g.user_id from group_memberships g
-                                   where g.workspace_id = ${workspaceId} and g.role_id = ${who.membersOf})`
-                 : sql``
-             }))
-           ${who.holdersOf ? sql`or u.direct_role_id = ${who.holdersOf} or u.role_id = ${who.holdersOf}` : sql``})
-    order by u.id
-    for no key update of u`.execute(db);
-  return rows.filter((r) => r.live).map((r) => r.id);
+  // MATERIALIZED and counted whole: a FOR UPDATE CTE is otherwise read (and locked) only as far as the
+  // query around it reads it.
+  const { rows } = await sql<{ locked: number; absent: string[] }>`
+    with locked as materialized (
+      select u.id, u.deleted_at is null as live from users u
+      where u.workspace_id = ${workspaceId}
+        and (((u.deleted_at is null) is true and (u.id = any(${ids}::uuid[])
+               ${
+                 who.membersOf
+                   ? sql`or u.id in (select g.user_id from group_memberships g
+                                     where g.workspace_id = ${workspaceId} and g.role_id = ${who.membersOf})`
+                   : sql``
+               }))
+             ${who.holdersOf ? sql`or u.direct_role_id = ${who.holdersOf} or u.role_id = ${who.holdersOf}` : sql``})
+      order by u.id
+      for no key update of u)
+    select (select count(*) from locked)::int as locked,
+           array(select v.id from unnest(${ids}::uuid[]) as v(id)
+                 where not exists (select 1 from locked l where l.id = v.id and l.live)) as absent`.execute(
+    db,
+  );
+  return rows[0]?.absent ?? [];
 }
 
-/** Adds members; returns the ids that were not members yet (a repeated add changes nothing). */
-export async function addMembers(
+/** Who should hear of a membership change's effect on users' roles: one `user.role_changed` each. */
+export interface RoleJournal {
+  actor: string;
+  source: string;
+  details: Record<string, unknown>;
+}
+
+/** What a membership statement did; the samples hold at most SAMPLE ids each, in id order. */
+export interface MemberCounts {
+  added: number;
+  removed: number;
+  addedSample: string[];
+  removedSample: string[];
+  roleChanges: number;
+}
+
+const SAMPLE = 1000;
+
+/**
+ * The end of a membership statement, after CTEs `gone (user_id)` and `added (user_id)`: `touched (id,
+ * member)` names the users whose role may move and whether they are in the group afterwards. Their
+ * effective role is computed from the statement's snapshot, which does not see its own changes: the
+ * group's memberships are therefore left out and `member` stands for them. Only users whose role moves
+ * are written (a new version), each with its audit event, in the same statement.
+ */
+function settle(workspaceId: string, roleId: string, journal: RoleJournal) {
+  return sql`
+    next as (
+      select x.id, x.role_id as from_role_id,
+             coalesce((select r.id from roles r
+                       where r.workspace_id = ${workspaceId}
+                         and ((t.member and r.id = ${roleId})
+                              or (r.id <> ${roleId} and r.id in (
+                                    select g.role_id from group_memberships g
+                                    where g.workspace_id = ${workspaceId} and g.user_id = x.id)))
+                       order by r.rank desc, r.name_key, r.id limit 1),
+                      x.direct_role_id) as to_role_id
+      from touched t
+      join users x on x.workspace_id = ${workspaceId} and x.id = t.id
+      where (x.deleted_at is null) is true),
+    changed as (
+      update users u set role_id = n.to_role_id, version = u.version + 1, updated_at = now()
+      from next n
+      where u.workspace_id = ${workspaceId} and u.id = n.id and u.role_id <> n.to_role_id
+      returning u.id, n.from_role_id, n.to_role_id),
+    journal as (
+      insert into audit_events (workspace_id, actor, source, action, user_id, target_type, target_id, changes, details)
+      select ${workspaceId}::uuid, ${journal.actor}, ${journal.source}, 'user.role_changed', c.id, 'user', c.id,
+             jsonb_build_object('role_id', jsonb_build_object('from', c.from_role_id, 'to', c.to_role_id)),
+             ${JSON.stringify(journal.details)}::jsonb
+      from changed c)
+    select (select count(*) from added)::int as added,
+           (select count(*) from gone)::int as removed,
+           array(select user_id from added order by user_id limit ${SAMPLE}) as "addedSample",
+           array(select user_id from gone order by user_id limit ${SAMPLE}) as "removedSample",
+           (select count(*) from changed)::int as "roleChanges"`;
+}
+
+const nothing: MemberCounts = { added: 0, removed: 0, addedSample: [], removedSample: [], roleChanges: 0 };
+
+/**
+ * Changes a group's members in one statement: `set` makes them exactly these users, else `add` and
+ * `remove` (disjoint) change them. Then the effective role of everyone added or removed follows, with
+ * its audit event. The callers hold the role's lock and the users' (lockUsers); the ids to add are live
+ * users. Nothing scales with the group in memory: only counts and samples come back.
+ */
+export async function changeMembers(
   db: DbOrTx,
   workspaceId: string,
   roleId: string,
-  userIds: string[],
-): Promise<string[]> {
-  if (userIds.length === 0) return [];
-  const { rows } = await sql<{ user_id: string }>`
-    insert into group_memberships (workspace_id, role_id, user_id)
-    select ${workspaceId}::uuid, ${roleId}::uuid, v.id from unnest(${userIds}::uuid[]) as v(id) order by v.id
-    on conflict do nothing
-    returning user_id`.execute(db);
-  return rows.map((r) => r.user_id);
+  change: { set: string[] } | { add: string[]; remove: string[] },
+  journal: RoleJournal,
+): Promise<MemberCounts> {
+  const set = 'set' in change;
+  const add = set ? change.set : change.add;
+  const remove = set ? [] : change.remove;
+  if (!set && add.length === 0 && remove.length === 0) return nothing;
+  const { rows } = await sql<MemberCounts>`
+    with gone as (
+      delete from group_memberships
+      where workspace_id = ${workspaceId} and role_id = ${roleId}
+        and ${set ? sql`not (user_id = any(${add}::uuid[]))` : sql`user_id = any(${remove}::uuid[])`}
+      returning user_id),
+    added as (
+      insert into group_memberships (workspace_id, role_id, user_id)
+      select ${workspaceId}::uuid, ${roleId}::uuid, v.id from unnest(${add}::uuid[]) as v(id) order by v.id
+      on conflict do nothing
+      returning user_id),
+    touched as (
+      select user_id as id, false as member from gone
+      union all
+      select user_id, true from added),
+    ${settle(workspaceId, roleId, journal)}`.execute(db);
+  return rows[0]!;
 }
 
-/** Removes these members (all of them when `userIds` is 'all'); returns the ids removed. */
-export async function removeMembers(
+/**
+ * A group about to be deleted loses every member; its members and the users whose effective role it is
+ * (they held it directly, and reassignDirectRole has already given them another) get their role again.
+ */
+export async function dissolveGroup(
   db: DbOrTx,
   workspaceId: string,
   roleId: string,
-  userIds: string[] | 'all',
-): Promise<string[]> {
-  if (userIds !== 'all' && userIds.length === 0) return [];
-  const { rows } = await sql<{ user_id: string }>`
-    delete from group_memberships
-    where workspace_id = ${workspaceId} and role_id = ${roleId}
-      ${userIds === 'all' ? sql`` : sql`and user_id = any(${userIds}::uuid[])`}
-    returning user_id`.execute(db);
-  return rows.map((r) => r.user_id);
+  journal: RoleJournal,
+): Promise<MemberCounts> {
+  const { rows } = await sql<MemberCounts>`
+    with gone as (
+      delete from group_memberships
+      where workspace_id = ${workspaceId} and role_id = ${roleId}
+      returning user_id),
+    added as (select null::uuid as user_id where false),
+    touched as (
+      select user_id as id, false as member from gone
+      union
+      select u.id, false from users u
+      where u.workspace_id = ${workspaceId} and u.role_id = ${roleId} and (u.deleted_at is null) is true),
+    ${settle(workspaceId, roleId, journal)}`.execute(db);
+  return rows[0]!;
 }
 
-/** Removes every member not in `keep`; returns the ids removed. */
-export async function removeMembersExcept(
+/** After a role's rank changed: its members' effective roles follow. Returns how many moved. */
+export async function resettleMembers(
   db: DbOrTx,
   workspaceId: string,
   roleId: string,
-  keep: string[],
-): Promise<string[]> {
-  const { rows } = await sql<{ user_id: string }>`
-    delete from group_memberships
-    where workspace_id = ${workspaceId} and role_id = ${roleId} and not (user_id = any(${keep}::uuid[]))
-    returning user_id`.execute(db);
-  return rows.map((r) => r.user_id);
+  journal: RoleJournal,
+): Promise<number> {
+  const { rows } = await sql<MemberCounts>`
+    with gone as (select null::uuid as user_id where false),
+    added as (select null::uuid as user_id where false),
+    touched as (
+      select g.user_id as id, true as member from group_memberships g
+      where g.workspace_id = ${workspaceId} and g.role_id = ${roleId}),
+    ${settle(workspaceId, roleId, journal)}`.execute(db);
+  return rows[0]?.roleChanges ?? 0;
 }
 
 export interface RoleChange {
@@ -134,18 +236,16 @@ export async function recomputeEffectiveRoles(
   return rows;
 }
 
-/** Users whose direct role is this one get `toRoleId` instead; returns their ids. */
+/** Users whose direct role is this one get `toRoleId` instead. */
 export async function reassignDirectRole(
   db: DbOrTx,
   workspaceId: string,
   fromRoleId: string,
   toRoleId: string,
-): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
+): Promise<void> {
+  await sql`
     update users set direct_role_id = ${toRoleId}, updated_at = now()
-    where workspace_id = ${workspaceId} and direct_role_id = ${fromRoleId}
-    returning id`.execute(db);
-  return rows.map((r) => r.id);
+    where workspace_id = ${workspaceId} and direct_role_id = ${fromRoleId}`.execute(db);
 }
 
 /** Moves users (deleted ones included) still pointing at a role about to go to `toRoleId`. */
