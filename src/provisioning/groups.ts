@@ -2,7 +2,9 @@ import type { Db, DbOrTx } from '../db/index.js';
 import { isUuid, newId } from '../lib/ids.js';
 import { matchKey } from '../lib/text.js';
 import * as repo from './groups.repository.js';
-import type { GroupRole, MemberCounts } from './groups.repository.js';
+import type { GroupRole } from './groups.repository.js';
+import * as memberships from './memberships.repository.js';
+import type { MemberCounts, RoleJournal } from './memberships.repository.js';
 import { insertAuditEvents, type AuditRow } from './users.repository.js';
 
 /*
@@ -113,14 +115,14 @@ async function applyMembers(
   const removing = unique(changes.remove ?? []).filter((id) => isUuid(id) && !adding.has(id));
   const replace = changes.set !== undefined;
   const absent = new Set(
-    await repo.lockUsers(tx, workspaceId, {
+    await memberships.lockUsers(tx, workspaceId, {
       ids: [...wanted, ...removing],
       ...(replace ? { membersOf: role.id } : {}),
     }),
   );
   const missing = wanted.filter((id) => absent.has(id));
   if (missing.length > 0) return unknownMembers(missing);
-  return repo.changeMembers(
+  return memberships.changeMembers(
     tx,
     workspaceId,
     role.id,
@@ -132,7 +134,7 @@ async function applyMembers(
 const operationOf = (by: GroupActor) => (by.operation ? { operation: by.operation } : {});
 
 /** The journal of users whose role a membership change of this group moved. */
-const roleJournal = (by: GroupActor, role: { id: string; name: string }): repo.RoleJournal => ({
+const roleJournal = (by: GroupActor, role: { id: string; name: string }): RoleJournal => ({
   actor: by.actor,
   source: by.source,
   details: { reason: 'group_membership', groupId: role.id, groupName: role.name, ...operationOf(by) },
@@ -285,9 +287,9 @@ export async function deleteGroup(
         message: `The group is at version ${role.version}, not ${by.expectedVersion}; read it again.`,
       });
     }
-    await repo.lockUsers(tx, workspaceId, { membersOf: role.id, holdersOf: role.id });
+    await memberships.lockUsers(tx, workspaceId, { membersOf: role.id, holdersOf: role.id });
     await repo.reassignDirectRole(tx, workspaceId, role.id, fallback);
-    const members = await repo.dissolveGroup(tx, workspaceId, role.id, roleJournal(by, role));
+    const members = await memberships.dissolveGroup(tx, workspaceId, role.id, roleJournal(by, role));
     await repo.moveRemainingHolders(tx, workspaceId, role.id, fallback);
     await repo.deleteRole(tx, workspaceId, role.id);
     const deleted = { name: { from: role.name, to: null } };
@@ -308,8 +310,8 @@ export async function recomputeRoleMembers(
   roleId: string,
   by: GroupActor,
 ): Promise<number> {
-  await repo.lockUsers(tx, workspaceId, { membersOf: roleId });
-  return repo.resettleMembers(tx, workspaceId, roleId, {
+  await memberships.lockUsers(tx, workspaceId, { membersOf: roleId });
+  return memberships.resettleMembers(tx, workspaceId, roleId, {
     actor: by.actor,
     source: by.source,
     details: { reason: 'role_rank', roleId },
