@@ -191,9 +191,10 @@ describe('a SCIM group of 300,000 members', () => {
     console.info(
       `GET: ${answerMb.toFixed(1)} MB answered; server peak RSS +${mb.toFixed(1)} MB; /healthz slowest ${slowest.toFixed(0)} ms`,
     );
-    // Materialised, this answer took +320 MB (and crashed a 128 MB heap); its text alone is ~49 MB.
-    // Streamed, the server holds a page or two and the garbage of a few more (14–19 MB measured).
-    expect(mb).toBeLessThan(answerMb / 2);
+    // Materialised, this answer took +320 MB (and crashed a 128 MB heap); holding its text alone would
+    // take ~49 MB. Streamed, the server holds a page or two and the garbage of a few more (14–20 MB
+    // measured, whatever the group's size).
+    expect(mb).toBeLessThan(answerMb * 0.6);
     expect(slowest).toBeLessThan(1000);
   }, 60_000);
 
