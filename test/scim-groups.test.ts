@@ -388,14 +388,47 @@ describe('PATCH, PUT and POST of groups', () => {
       members: [{ value: b }],
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+    expect(res.body).toMatchObject({ displayName: 'Put Me Too', externalId: 'ext-1' });
+    expect(res.headers.etag).toBe(res.body.meta.version);
+    expect(await memberIds(ws, g)).toEqual([b]);
+    const bare = await scim(ws, 'PUT', `/Groups/${g}?attributes=members`, {
+      schemas: [CORE_GROUP],
       displayName: 'Put Me Too',
-      externalId: 'ext-1',
-      members: [{ value: b }],
     });
-    const bare = await scim(ws, 'PUT', `/Groups/${g}`, { schemas: [CORE_GROUP], displayName: 'Put Me Too' });
     expect(bare.body.members).toEqual([]);
     expect(bare.body).not.toHaveProperty('externalId');
+  });
+
+  it('answers PUT and PATCH without members unless attributes names them', async () => {
+    const [a, b] = [await user(ws), await user(ws)];
+    const g = await group(ws, 'Answers', [a]);
+    const put = (query: string) =>
+      scim(ws, 'PUT', `/Groups/${g}${query}`, {
+        schemas: [CORE_GROUP],
+        displayName: 'Answers',
+        members: [{ value: a }, { value: b }],
+      });
+    expect((await put('')).body).not.toHaveProperty('members');
+    expect((await put('?excludedAttributes=externalId')).body).not.toHaveProperty('members');
+    const asked = await put('?attributes=members.value');
+    expect(asked.body.members).toEqual(expect.arrayContaining([{ value: a }, { value: b }]));
+    expect(asked.body.members).toHaveLength(2);
+    const patched = await call(ctx.app, 'PATCH', `/scim/v2/Groups/${g}?attributes=displayName,members`, {
+      token: ws.scim,
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${a}"]` }] },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ displayName: 'Answers', members: [{ value: b, type: 'User' }] });
+    const renamed = await call(ctx.app, 'PATCH', `/scim/v2/Groups/${g}?excludedAttributes=externalId`, {
+      token: ws.scim,
+      body: {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', path: 'displayName', value: 'Answers Again' }],
+      },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ displayName: 'Answers Again' });
+    expect(renamed.body).not.toHaveProperty('members');
   });
 
   it('POST with a name already taken (ignoring case) is 409 uniqueness; so is a rename onto one', async () => {

@@ -27,79 +27,6 @@ export async function lockRole(
   return rows[0];
 }
 
-/**
- * Locks, in one pass in id order (as the engine does, so the two never deadlock), the live users among
- * `ids`, the live members of `membersOf`, and every user (deleted ones too: the foreign keys) whose
- * direct or effective role is `holdersOf`. Returns the live users locked.
- */
-export async function lockUsers(
-  db: DbOrTx,
-  workspaceId: string,
-  who: { ids?: string[]; membersOf?: string; holdersOf?: string },
-): Promise<string[]> {
-  const ids = who.ids ?? [];
-  const { rows } = await sql<{ id: string; live: boolean }>`
-    select u.id, u.deleted_at is null as live from users u
-    where u.workspace_id = ${workspaceId}
-      and (((u.deleted_at is null) is true and (u.id = any(${ids}::uuid[])
-             ${
-               who.membersOf
-                 ? sql`or u.id in (select g.user_id from group_memberships g
-                                   where g.workspace_id = ${workspaceId} and g.role_id = ${who.membersOf})`
-                 : sql``
-             }))
-           ${who.holdersOf ? sql`or u.direct_role_id = ${who.holdersOf} or u.role_id = ${who.holdersOf}` : sql``})
-    order by u.id
-    for no key update of u`.execute(db);
-  return rows.filter((r) => r.live).map((r) => r.id);
-}
-
-/** Adds members; returns the ids that were not members yet (a repeated add changes nothing). */
-export async function addMembers(
-  db: DbOrTx,
-  workspaceId: string,
-  roleId: string,
-  userIds: string[],
-): Promise<string[]> {
-  if (userIds.length === 0) return [];
-  const { rows } = await sql<{ user_id: string }>`
-    insert into group_memberships (workspace_id, role_id, user_id)
-    select ${workspaceId}::uuid, ${roleId}::uuid, v.id from unnest(${userIds}::uuid[]) as v(id) order by v.id
-    on conflict do nothing
-    returning user_id`.execute(db);
-  return rows.map((r) => r.user_id);
-}
-
-/** Removes these members (all of them when `userIds` is 'all'); returns the ids removed. */
-export async function removeMembers(
-  db: DbOrTx,
-  workspaceId: string,
-  roleId: string,
-  userIds: string[] | 'all',
-): Promise<string[]> {
-  if (userIds !== 'all' && userIds.length === 0) return [];
-  const { rows } = await sql<{ user_id: string }>`
-    delete from group_memberships
-    where workspace_id = ${workspaceId} and role_id = ${roleId}
-      ${userIds === 'all' ? sql`` : sql`and user_id = any(${userIds}::uuid[])`}
-    returning user_id`.execute(db);
-  return rows.map((r) => r.user_id);
-}
-
-/** Removes every member not in `keep`; returns the ids removed. */
-export async function removeMembersExcept(
-  db: DbOrTx,
-  workspaceId: string,
-  roleId: string,
-  keep: string[],
-): Promise<string[]> {
-  const { rows } = await sql<{ user_id: string }>`
-    delete from group_memberships
-    where workspace_id = ${workspaceId} and role_id = ${roleId} and not (user_id = any(${keep}::uuid[]))
-    returning user_id`.execute(db);
-  return rows.map((r) => r.user_id);
-}
-
 export interface RoleChange {
   id: string;
   from_role_id: string;
@@ -134,18 +61,16 @@ export async function recomputeEffectiveRoles(
   return rows;
 }
 
-/** Users whose direct role is this one get `toRoleId` instead; returns their ids. */
+/** Users whose direct role is this one get `toRoleId` instead. */
 export async function reassignDirectRole(
   db: DbOrTx,
   workspaceId: string,
   fromRoleId: string,
   toRoleId: string,
-): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
+): Promise<void> {
+  await sql`
     update users set direct_role_id = ${toRoleId}, updated_at = now()
-    where workspace_id = ${workspaceId} and direct_role_id = ${fromRoleId}
-    returning id`.execute(db);
-  return rows.map((r) => r.id);
+    where workspace_id = ${workspaceId} and direct_role_id = ${fromRoleId}`.execute(db);
 }
 
 /** Moves users (deleted ones included) still pointing at a role about to go to `toRoleId`. */

@@ -2,7 +2,9 @@ import type { Db, DbOrTx } from '../db/index.js';
 import { isUuid, newId } from '../lib/ids.js';
 import { matchKey } from '../lib/text.js';
 import * as repo from './groups.repository.js';
-import type { GroupRole, RoleChange } from './groups.repository.js';
+import type { GroupRole } from './groups.repository.js';
+import * as memberships from './memberships.repository.js';
+import type { MemberCounts, RoleJournal } from './memberships.repository.js';
 import { insertAuditEvents, type AuditRow } from './users.repository.js';
 
 /*
@@ -11,10 +13,12 @@ import { insertAuditEvents, type AuditRow } from './users.repository.js';
  * directly (users.direct_role_id). Every write here locks the role (FOR NO KEY UPDATE), then the users
  * it touches in id order, as the engine does, changes memberships with set-based statements and
  * recomputes the effective role of exactly the users whose memberships changed, in one transaction.
- * Concurrent membership changes of one group serialise on the role's lock, so none is lost.
+ * Concurrent membership changes of one group serialise on the role's lock, so none is lost. A group can
+ * have hundreds of thousands of members: who was added, removed or moved stays in Postgres, and only
+ * counts (and the first ids, for the audit event) come back.
  */
 
-export type { GroupRole, RoleChange } from './groups.repository.js';
+export type { GroupRole } from './groups.repository.js';
 
 export interface GroupActor {
   actor: string;
@@ -27,7 +31,7 @@ export interface GroupActor {
 export interface MemberChanges {
   set?: string[];
   add?: string[];
-  remove?: string[] | 'all';
+  remove?: string[];
 }
 
 export interface GroupWrite {
@@ -44,9 +48,14 @@ export type GroupFailure =
     }
   | { code: 'unknown_members'; message: string; ids: string[] };
 
-export type GroupOutcome =
-  | { ok: true; role: GroupRole; added: string[]; removed: string[]; roleChanges: RoleChange[] }
-  | ({ ok: false } & GroupFailure);
+/** A write's effect on members: how many were added and removed, and how many users' roles moved. */
+export interface MemberEffect {
+  added: number;
+  removed: number;
+  roleChanges: number;
+}
+
+export type GroupOutcome = ({ ok: true; role: GroupRole } & MemberEffect) | ({ ok: false } & GroupFailure);
 
 /**
  * Runs inside a successful group write's transaction, after the write, with the role as it will
@@ -55,7 +64,6 @@ export type GroupOutcome =
  */
 export type GroupCommitHook = (tx: DbOrTx, role: GroupRole) => Promise<void>;
 
-const MAX_LISTED = 1000;
 const failure = (f: GroupFailure): GroupOutcome => ({ ok: false, ...f });
 const RETRYABLE = new Set(['40P01', '40001']);
 
@@ -96,73 +104,81 @@ function unknownMembers(missing: string[]): GroupFailure {
 
 /**
  * Applies member changes under the role's lock: locks every user whose role may change in one pass,
- * refuses ids that are not live users of the workspace, and returns who was added and removed.
+ * refuses ids that are not live users of the workspace, then changes the memberships and the roles
+ * they decide, with their audit events, in one statement.
  */
 async function applyMembers(
   tx: DbOrTx,
   workspaceId: string,
-  roleId: string,
+  role: GroupRole,
   changes: MemberChanges,
-): Promise<{ added: string[]; removed: string[] } | GroupFailure> {
+  by: GroupActor,
+): Promise<MemberCounts | GroupFailure> {
   const wanted = unique([...(changes.set ?? []), ...(changes.add ?? [])]);
   const notIds = wanted.filter((id) => !isUuid(id));
   if (notIds.length > 0) return unknownMembers(notIds);
   // Removing someone who is not a member (or not a user) changes nothing, as a repeated add does.
-  const removing = changes.remove === 'all' ? [] : unique(changes.remove ?? []).filter(isUuid);
-  const everyone = changes.set !== undefined || changes.remove === 'all';
-  const locked = new Set(
-    await repo.lockUsers(tx, workspaceId, {
+  const adding = new Set(wanted);
+  const removing = unique(changes.remove ?? []).filter((id) => isUuid(id) && !adding.has(id));
+  const replace = changes.set !== undefined;
+  const absent = new Set(
+    await memberships.lockUsers(tx, workspaceId, {
       ids: [...wanted, ...removing],
-      ...(everyone ? { membersOf: roleId } : {}),
+      ...(replace ? { membersOf: role.id } : {}),
     }),
   );
-  const missing = wanted.filter((id) => !locked.has(id));
+  const missing = wanted.filter((id) => absent.has(id));
   if (missing.length > 0) return unknownMembers(missing);
-  const removed: string[] = [];
-  if (changes.set !== undefined)
-    removed.push(...(await repo.removeMembersExcept(tx, workspaceId, roleId, wanted)));
-  if (changes.remove === 'all') removed.push(...(await repo.removeMembers(tx, workspaceId, roleId, 'all')));
-  else if (removing.length > 0)
-    removed.push(...(await repo.removeMembers(tx, workspaceId, roleId, removing)));
-  const added = await repo.addMembers(tx, workspaceId, roleId, wanted);
-  return { added, removed };
+  return memberships.changeMembers(
+    tx,
+    workspaceId,
+    role.id,
+    replace ? { set: wanted } : { add: wanted, remove: removing },
+    roleJournal(by, role),
+  );
 }
 
-function auditRows(
+const operationOf = (by: GroupActor) => (by.operation ? { operation: by.operation } : {});
+
+/** The journal of users whose role a membership change of this group moved. */
+const roleJournal = (by: GroupActor, role: { id: string; name: string }): RoleJournal => ({
+  actor: by.actor,
+  source: by.source,
+  details: { reason: 'group_membership', groupId: role.id, groupName: role.name, ...operationOf(by) },
+});
+
+/** The group's own audit event; its members are counted, and the first ids listed. */
+function groupEvent(
+  id: string,
   by: GroupActor,
   role: GroupRole,
   action: string,
   changes: Record<string, unknown> | null,
-  added: string[],
-  removed: string[],
-  roleChanges: RoleChange[],
-): AuditRow[] {
-  const operation = by.operation ? { operation: by.operation } : {};
+  members: MemberCounts,
+): AuditRow {
+  const operation = operationOf(by);
   const details =
-    added.length + removed.length > 0
+    members.added + members.removed > 0
       ? {
           ...operation,
-          membersAdded: added.length,
-          membersRemoved: removed.length,
-          ...(added.length > 0 ? { addedUserIds: added.slice(0, MAX_LISTED) } : {}),
-          ...(removed.length > 0 ? { removedUserIds: removed.slice(0, MAX_LISTED) } : {}),
+          membersAdded: members.added,
+          membersRemoved: members.removed,
+          ...(members.added > 0 ? { addedUserIds: members.addedSample } : {}),
+          ...(members.removed > 0 ? { removedUserIds: members.removedSample } : {}),
         }
       : by.operation
         ? operation
         : null;
-  return [
-    { id: newId(), action, user_id: null, target_type: 'group', target_id: role.id, changes, details },
-    ...roleChanges.map((c) => ({
-      id: newId(),
-      action: 'user.role_changed',
-      user_id: c.id,
-      target_type: 'user',
-      target_id: c.id,
-      changes: { role_id: { from: c.from_role_id, to: c.to_role_id } },
-      details: { reason: 'group_membership', groupId: role.id, groupName: role.name, ...operation },
-    })),
-  ];
+  return { id, action, user_id: null, target_type: 'group', target_id: role.id, changes, details };
 }
+
+const effect = (m: MemberCounts): MemberEffect => ({
+  added: m.added,
+  removed: m.removed,
+  roleChanges: m.roleChanges,
+});
+
+const NONE: MemberCounts = { added: 0, removed: 0, addedSample: [], removedSample: [], roleChanges: 0 };
 
 /** Creates a group: a new role (rank 0) with its members. */
 export async function createGroup(
@@ -175,6 +191,7 @@ export async function createGroup(
   const checked = checkName(input.name);
   if ('code' in checked) return failure(checked);
   return transact(db, async (tx) => {
+    const eventId = newId();
     const role = await repo.insertGroupRole(tx, workspaceId, {
       id: newId(),
       name: checked.name,
@@ -183,26 +200,14 @@ export async function createGroup(
       external_id: input.externalId ?? null,
     });
     if (!role) return failure(taken(checked.name));
-    const members = await applyMembers(tx, workspaceId, role.id, { add: input.members ?? [] });
+    const members = await applyMembers(tx, workspaceId, role, { add: input.members ?? [] }, by);
     if ('code' in members) throw new Rollback(members);
-    const roleChanges = await repo.recomputeEffectiveRoles(tx, workspaceId, members.added);
-    await insertAuditEvents(
-      tx,
-      workspaceId,
-      by.actor,
-      by.source,
-      auditRows(
-        by,
-        role,
-        'group.created',
-        { name: { from: null, to: role.name } },
-        members.added,
-        [],
-        roleChanges,
-      ),
-    );
+    const created = { name: { from: null, to: role.name } };
+    await insertAuditEvents(tx, workspaceId, by.actor, by.source, [
+      groupEvent(eventId, by, role, 'group.created', created, members),
+    ]);
     await inTransaction?.(tx, role);
-    return { ok: true as const, role, added: members.added, removed: [], roleChanges };
+    return { ok: true as const, role, ...effect(members) };
   }).catch(rolledBack);
 }
 
@@ -218,6 +223,7 @@ export async function updateGroup(
   const checked = write.name !== undefined ? checkName(write.name) : undefined;
   if (checked && 'code' in checked) return failure(checked);
   return transact(db, async (tx) => {
+    const eventId = newId();
     const role = await repo.lockRole(tx, workspaceId, roleId);
     if (!role) return failure({ code: 'not_found', message: `Group ${roleId} not found.` });
     if (write.expectedVersion !== undefined && write.expectedVersion !== role.version) {
@@ -226,15 +232,11 @@ export async function updateGroup(
         message: `The group is at version ${role.version}, not ${write.expectedVersion}; read it again.`,
       });
     }
-    const members = write.members
-      ? await applyMembers(tx, workspaceId, role.id, write.members)
-      : { added: [], removed: [] };
-    if ('code' in members) throw new Rollback(members);
     const rename = checked && checked.name !== role.name ? checked : undefined;
     const externalChanged = write.externalId !== undefined && write.externalId !== role.external_id;
-    const changed = rename || externalChanged || members.added.length + members.removed.length > 0;
+    // The name first: a name already taken fails the write before any member is touched.
     let next = role;
-    if (changed) {
+    if (rename || externalChanged) {
       try {
         next = await repo.updateGroupRole(tx, workspaceId, role.id, {
           ...(rename ? { name: rename.name, name_key: rename.key } : {}),
@@ -245,32 +247,27 @@ export async function updateGroup(
         throw error;
       }
     }
-    const roleChanges = await repo.recomputeEffectiveRoles(tx, workspaceId, [
-      ...members.added,
-      ...members.removed,
-    ]);
-    if (changed) {
+    const members = write.members ? await applyMembers(tx, workspaceId, next, write.members, by) : NONE;
+    if ('code' in members) throw new Rollback(members);
+    const moved = members.added + members.removed > 0;
+    if (moved && next === role) next = await repo.updateGroupRole(tx, workspaceId, role.id, {});
+    if (next !== role) {
       const changes: Record<string, unknown> = {};
       if (rename) changes.name = { from: role.name, to: next.name };
       if (externalChanged) changes.external_id = { from: role.external_id, to: next.external_id };
-      await insertAuditEvents(
-        tx,
-        workspaceId,
-        by.actor,
-        by.source,
-        auditRows(
+      await insertAuditEvents(tx, workspaceId, by.actor, by.source, [
+        groupEvent(
+          eventId,
           by,
           next,
           'group.updated',
           Object.keys(changes).length > 0 ? changes : null,
-          members.added,
-          members.removed,
-          roleChanges,
+          members,
         ),
-      );
+      ]);
     }
     await inTransaction?.(tx, next);
-    return { ok: true as const, role: next, ...members, roleChanges };
+    return { ok: true as const, role: next, ...effect(members) };
   }).catch(rolledBack);
 }
 
@@ -286,6 +283,7 @@ export async function deleteGroup(
   inTransaction?: GroupCommitHook,
 ): Promise<GroupOutcome> {
   return transact(db, async (tx) => {
+    const eventId = newId();
     const role = await repo.lockRole(tx, workspaceId, roleId);
     if (!role) return failure({ code: 'not_found', message: `Group ${roleId} not found.` });
     const fallback = await repo.defaultRoleId(tx, workspaceId);
@@ -301,49 +299,36 @@ export async function deleteGroup(
         message: `The group is at version ${role.version}, not ${by.expectedVersion}; read it again.`,
       });
     }
-    const affected = await repo.lockUsers(tx, workspaceId, { membersOf: role.id, holdersOf: role.id });
+    await memberships.lockUsers(tx, workspaceId, { membersOf: role.id, holdersOf: role.id });
     await repo.reassignDirectRole(tx, workspaceId, role.id, fallback);
-    const removed = await repo.removeMembers(tx, workspaceId, role.id, 'all');
-    const roleChanges = await repo.recomputeEffectiveRoles(tx, workspaceId, affected);
+    const members = await memberships.dissolveGroup(tx, workspaceId, role.id, roleJournal(by, role));
     await repo.moveRemainingHolders(tx, workspaceId, role.id, fallback);
     await repo.deleteRole(tx, workspaceId, role.id);
-    await insertAuditEvents(
-      tx,
-      workspaceId,
-      by.actor,
-      by.source,
-      auditRows(by, role, 'group.deleted', { name: { from: role.name, to: null } }, [], removed, roleChanges),
-    );
+    const deleted = { name: { from: role.name, to: null } };
+    await insertAuditEvents(tx, workspaceId, by.actor, by.source, [
+      groupEvent(eventId, by, role, 'group.deleted', deleted, members),
+    ]);
     await inTransaction?.(tx, role);
-    return { ok: true as const, role, added: [], removed, roleChanges };
+    return { ok: true as const, role, ...effect(members) };
   }).catch(rolledBack);
 }
 
-/** After a role's rank changes, its members' effective roles follow (the caller's transaction). */
+/**
+ * After a role's rank changes, its members' effective roles follow (the caller's transaction); returns
+ * how many moved.
+ */
 export async function recomputeRoleMembers(
   tx: DbOrTx,
   workspaceId: string,
   roleId: string,
   by: GroupActor,
-): Promise<RoleChange[]> {
-  const members = await repo.lockUsers(tx, workspaceId, { membersOf: roleId });
-  const changes = await repo.recomputeEffectiveRoles(tx, workspaceId, members);
-  await insertAuditEvents(
-    tx,
-    workspaceId,
-    by.actor,
-    by.source,
-    changes.map((c) => ({
-      id: newId(),
-      action: 'user.role_changed',
-      user_id: c.id,
-      target_type: 'user',
-      target_id: c.id,
-      changes: { role_id: { from: c.from_role_id, to: c.to_role_id } },
-      details: { reason: 'role_rank', roleId },
-    })),
-  );
-  return changes;
+): Promise<number> {
+  await memberships.lockUsers(tx, workspaceId, { membersOf: roleId });
+  return memberships.resettleMembers(tx, workspaceId, roleId, {
+    actor: by.actor,
+    source: by.source,
+    details: { reason: 'role_rank', roleId },
+  });
 }
 
 /** A failure found mid-transaction: thrown to roll back, turned back into an outcome. */

@@ -11,9 +11,10 @@ export interface ScimGroupRow {
   updated_at: Date;
 }
 
+/** A membership as a page of a group's members reads it: `live` is false for a user deleted since. */
 export interface ScimMemberRow {
-  role_id: string;
   id: string;
+  live: boolean;
   display: string;
 }
 
@@ -49,18 +50,33 @@ export async function listScimGroups(
   return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
 }
 
-/** The live members of these groups, in user id order within each group. */
-export async function membersOf(
+/**
+ * One page of a group's members in user id order, after `after` (keyset over the primary key), with the
+ * group's version in the same snapshot (undefined once the group is deleted). Paged over the
+ * memberships, not the users, so that a page holding a deleted user is not taken for the last.
+ */
+export async function memberPage(
   db: DbOrTx,
   workspaceId: string,
-  roleIds: string[],
-): Promise<ScimMemberRow[]> {
-  if (roleIds.length === 0) return [];
-  const { rows } = await sql<ScimMemberRow>`
-    select m.role_id, u.id, coalesce(u.display_name, u.user_name) as display
-    from group_memberships m
-    join users u on u.workspace_id = m.workspace_id and u.id = m.user_id and (u.deleted_at is null) is true
-    where m.workspace_id = ${workspaceId} and m.role_id = any(${roleIds}::uuid[])
-    order by m.role_id, u.id`.execute(db);
-  return rows;
+  roleId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<{ version: number | undefined; members: ScimMemberRow[] }> {
+  const { rows } = await sql<{ version: number; id: string | null; live: boolean; display: string }>`
+    select r.version, m.user_id as id, u.id is not null as live,
+           coalesce(u.display_name, u.user_name) as display
+    from roles r
+    left join lateral (
+      select g.user_id from group_memberships g
+      where g.workspace_id = r.workspace_id and g.role_id = r.id
+        ${after === undefined ? sql`` : sql`and g.user_id > ${after}`}
+      order by g.user_id
+      limit ${limit}) m on true
+    left join users u on u.workspace_id = r.workspace_id and u.id = m.user_id and (u.deleted_at is null) is true
+    where r.workspace_id = ${workspaceId} and r.id = ${roleId}
+    order by m.user_id`.execute(db);
+  return {
+    version: rows[0]?.version,
+    members: rows.flatMap((r) => (r.id === null ? [] : [{ id: r.id, live: r.live, display: r.display }])),
+  };
 }

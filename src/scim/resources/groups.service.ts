@@ -16,7 +16,7 @@ import { versionOf, weakEtag } from './etag.js';
 import { userFilterSql, parseGroupFilter } from '../filter/sql.js';
 import { groupBody, groupPatch } from '../patch/group-patch.js';
 import * as repo from './groups.repository.js';
-import { project } from './projection.js';
+import { deferMembers, projectResource } from './deferred.js';
 import { pageOf, pagedList, type ListParams } from './lists.js';
 import { CORE_GROUP } from '../schema/urns.js';
 import { groupOrderSql } from '../filter/sort.js';
@@ -28,48 +28,73 @@ export const groupLocation = (publicUrl: string, id: string): string => `${scimB
 
 const notFound = (id: string) => new ScimError(404, undefined, `Group ${id} not found.`);
 
-/** Whether a read must load the members: not when the projection leaves them out. */
-export function wantsMembers(attributes?: string, excluded?: string): boolean {
-  const names = (list?: string) =>
-    (list ?? '')
-      .split(',')
-      .map((s) => s.trim().toLowerCase().replace(`${CORE_GROUP.toLowerCase()}:`, '').split('.')[0])
-      .filter(Boolean);
-  if (attributes?.trim()) return names(attributes).includes('members');
-  return !names(excluded).includes('members');
+/** Members read per query while a group's answer is written. */
+const MEMBER_PAGE = 5000;
+
+/** Whether `attributes` names members (or one of their sub-attributes): only then do writes answer them. */
+export function namesMembers(attributes?: string): boolean {
+  return (attributes ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase().replace(`${CORE_GROUP.toLowerCase()}:`, '').split('.')[0])
+    .includes('members');
 }
 
+const memberJson = (base: string, m: repo.ScimMemberRow) => ({
+  value: m.id,
+  $ref: `${base}/Users/${m.id}`,
+  display: m.display,
+  type: 'User',
+});
+
+/**
+ * The group's members, page by page in user id order, each page read with the group's version in the
+ * same snapshot. A membership change bumps the version in its own transaction, so when every page saw
+ * the version the answer started with, the list is exactly the members at that version; when one did
+ * not, the list would mix two states, and the answer is cut off instead (the error ends the response
+ * without its closing brackets) for the client to read again. No transaction is held while the client
+ * reads, so a slow reader holds no database connection.
+ */
+async function* memberPages(db: Db, caller: ScimCaller, group: repo.ScimGroupRow) {
+  const base = scimBase(caller.publicUrl);
+  let after: string | undefined;
+  for (;;) {
+    const page = await repo.memberPage(db, caller.workspaceId, group.id, after, MEMBER_PAGE);
+    if (page.version !== group.version) {
+      throw new Error(
+        `Group ${group.id} changed (version ${group.version}, now ${page.version ?? 'deleted'}) while its members were sent; the answer was cut off.`,
+      );
+    }
+    yield page.members.filter((m) => m.live).map((m) => memberJson(base, m));
+    if (page.members.length < MEMBER_PAGE) return;
+    after = page.members[page.members.length - 1]!.id;
+  }
+}
+
+/** A group as SCIM shows it; with `withMembers`, its members are streamed when the answer is written. */
 function toScimGroup(
+  db: Db,
+  caller: ScimCaller,
   row: repo.ScimGroupRow,
-  members: repo.ScimMemberRow[] | undefined,
-  publicUrl: string,
+  withMembers: boolean,
 ): ScimGroupJson {
-  const base = scimBase(publicUrl);
-  return {
+  const group = {
     schemas: [CORE_GROUP],
     id: row.id,
     ...(row.external_id ? { externalId: row.external_id } : {}),
     displayName: row.name,
-    ...(members
-      ? {
-          members: members.map((m) => ({
-            value: m.id,
-            $ref: `${base}/Users/${m.id}`,
-            display: m.display,
-            type: 'User',
-          })),
-        }
-      : {}),
+    ...(withMembers ? { members: [] } : {}),
     meta: {
       resourceType: 'Group',
       created: row.created_at.toISOString(),
       lastModified: row.updated_at.toISOString(),
-      location: groupLocation(publicUrl, row.id),
+      location: groupLocation(caller.publicUrl, row.id),
       version: weakEtag(row.version),
     },
   };
+  return withMembers ? deferMembers(group, () => memberPages(db, caller, row)) : group;
 }
 
+/** One group; its members (unless `withMembers` is false) are read only if the answer shows them. */
 export async function getScimGroup(
   db: Db,
   caller: ScimCaller,
@@ -78,8 +103,7 @@ export async function getScimGroup(
 ): Promise<ScimGroupJson> {
   const row = isUuid(id) ? await repo.findScimGroup(db, caller.workspaceId, id) : undefined;
   if (!row) throw notFound(id);
-  const members = withMembers ? await repo.membersOf(db, caller.workspaceId, [row.id]) : undefined;
-  return toScimGroup(row, members, caller.publicUrl);
+  return toScimGroup(db, caller, row, withMembers);
 }
 
 export async function listScimGroups(db: Db, caller: ScimCaller, params: ListParams) {
@@ -94,25 +118,11 @@ export async function listScimGroups(db: Db, caller: ScimCaller, params: ListPar
     count,
     order,
   );
-  const withMembers = wantsMembers(params.attributes, params.excludedAttributes);
-  const members = withMembers
-    ? await repo.membersOf(
-        db,
-        caller.workspaceId,
-        rows.map((r) => r.id),
-      )
-    : [];
-  const byGroup = new Map<string, repo.ScimMemberRow[]>();
-  for (const m of members) byGroup.set(m.role_id, [...(byGroup.get(m.role_id) ?? []), m]);
   return pagedList(
     total,
     startIndex,
     rows.map((r) =>
-      project(
-        toScimGroup(r, withMembers ? (byGroup.get(r.id) ?? []) : undefined, caller.publicUrl),
-        params.attributes,
-        params.excludedAttributes,
-      ),
+      projectResource(toScimGroup(db, caller, r, true), params.attributes, params.excludedAttributes),
     ),
   );
 }
@@ -187,26 +197,31 @@ export async function createScimGroup(db: Db, caller: ScimCaller, body: unknown,
   return getScimGroup(db, caller, role.id, withMembers);
 }
 
-/** PUT: a replace; members not sent are removed, an externalId not sent is cleared. */
+/**
+ * PUT: a replace; members not sent are removed, an externalId not sent is cleared. The answer shows the
+ * members only `withMembers` (the request's attributes name them): a write's answer could otherwise be
+ * a list of hundreds of thousands nobody reads.
+ */
 export async function replaceScimGroup(
   db: Db,
   caller: ScimCaller,
   id: string,
   body: unknown,
   ifMatch?: string,
-  withMembers = true,
+  withMembers = false,
 ): Promise<ScimGroupJson> {
   await writeScimGroup(db, caller, 'PUT', { id, body, ifMatch });
   return getScimGroup(db, caller, id, withMembers);
 }
 
+/** PATCH; as for PUT, the answer shows the members only `withMembers`. */
 export async function patchScimGroup(
   db: Db,
   caller: ScimCaller,
   id: string,
   body: unknown,
   ifMatch?: string,
-  withMembers = true,
+  withMembers = false,
 ): Promise<ScimGroupJson> {
   await writeScimGroup(db, caller, 'PATCH', { id, body, ifMatch });
   return getScimGroup(db, caller, id, withMembers);

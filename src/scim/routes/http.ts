@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ScimError } from '../../lib/errors.js';
-import { project } from '../resources/projection.js';
+import { jsonBody } from '../../lib/json-stream.js';
+import { projectResource } from '../resources/deferred.js';
 import type { ListParams } from '../resources/lists.js';
 
 /** What the SCIM routes of Users and Groups share: media type, parameter schemas, list parameters. */
@@ -69,7 +70,10 @@ export function searchParams(body: unknown): ListParams {
   return listParams(value as Record<string, unknown>);
 }
 
-/** Sends a resource with its ETag, projected by the request's attributes / excludedAttributes. */
+/**
+ * Sends a resource with its ETag, projected by the request's attributes / excludedAttributes; members
+ * a group defers are streamed into the answer (see deferMembers).
+ */
 export function sendResource(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -82,5 +86,5 @@ export function sendResource(
   return reply
     .status(status)
     .type(SCIM_JSON)
-    .send(project(resource, q.attributes, q.excludedAttributes));
+    .send(jsonBody(projectResource(resource, q.attributes, q.excludedAttributes)));
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { callerOf } from '../../auth/plugin.js';
+import { jsonBody } from '../../lib/json-stream.js';
 import { notModified } from '../resources/etag.js';
 import type { ListParams } from '../resources/lists.js';
 import { scimCaller, type ScimCaller } from '../resources/users.service.js';
@@ -78,7 +79,9 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
         url,
         { config, schema: { tags, summary: summaries.list, querystring: ListQuery, hide } },
         async (request, reply) =>
-          reply.type(SCIM_JSON).send(await service.list(app.db, caller(request), listParams(request.query))),
+          reply
+            .type(SCIM_JSON)
+            .send(jsonBody(await service.list(app.db, caller(request), listParams(request.query)))),
       );
       app.post(
         url,
@@ -98,7 +101,7 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
         reply
           .status(200)
           .type(SCIM_JSON)
-          .send(await service.list(app.db, caller(request), searchParams(request.body))),
+          .send(jsonBody(await service.list(app.db, caller(request), searchParams(request.body)))),
     );
 
     app.get(

@@ -345,21 +345,26 @@ export const GROUP_SCHEMA: ScimSchema = {
       sortable: true,
     }),
     collection(
-      attr('members', 'complex', 'The users in the group (nested groups are not supported).', {
-        multiValued: true,
-        subAttributes: [
-          str('value', 'The id of the user.', { mutability: 'immutable' }),
-          attr('$ref', 'reference', 'The URI of the user.', {
-            mutability: 'immutable',
-            referenceTypes: ['User'],
-          }),
-          str('display', "The user's display name, else userName.", { mutability: 'readOnly' }),
-          str('type', 'User (the only type of member).', {
-            mutability: 'immutable',
-            canonicalValues: ['User'],
-          }),
-        ],
-      }),
+      attr(
+        'members',
+        'complex',
+        'The users in the group (nested groups are not supported). Reads and POST answers stream every member; PUT and PATCH answers hold them only when attributes names them.',
+        {
+          multiValued: true,
+          subAttributes: [
+            str('value', 'The id of the user.', { mutability: 'immutable' }),
+            attr('$ref', 'reference', 'The URI of the user.', {
+              mutability: 'immutable',
+              referenceTypes: ['User'],
+            }),
+            str('display', "The user's display name, else userName.", { mutability: 'readOnly' }),
+            str('type', 'User (the only type of member).', {
+              mutability: 'immutable',
+              canonicalValues: ['User'],
+            }),
+          ],
+        },
+      ),
       'members',
     ),
   ],
