@@ -192,3 +192,23 @@ describe('AUDIT_RETENTION_DAYS', () => {
     expect((await mine()).map((r) => r.id)).toEqual([rows[6]!.id]);
   });
 });
+
+describe('settings.updated', () => {
+  it('records each changed setting as { from, to }; a PATCH that changes nothing is no event', async () => {
+    const ws = await makeWorkspace(ctx.db, { roles: ['Admin', 'Agent'] });
+    const patch = (body: unknown) => call(ctx.app, 'PATCH', '/v1/settings', { token: ws.token, body });
+    expect(
+      (await patch({ defaultRole: 'Agent', invitationTtlHours: 72, scimSendInvites: false })).status,
+    ).toBe(200);
+    const [event] = await audit(ws.token, 'action=settings.updated');
+    expect(event.changes).toEqual({
+      defaultRole: {
+        from: { id: expect.any(String), name: 'Admin' },
+        to: { id: expect.any(String), name: 'Agent' },
+      },
+      invitationTtlHours: { from: 168, to: 72 },
+    });
+    expect((await patch({ invitationTtlHours: 72 })).status).toBe(200);
+    expect(await audit(ws.token, 'action=settings.updated')).toHaveLength(1);
+  });
+});

@@ -70,6 +70,15 @@ export async function updateSettings(
   if (patch.syncThresholdMin !== undefined) set.sync_threshold_min = patch.syncThresholdMin;
   await db.transaction().execute(async (tx) => {
     await updateSettingsRow(tx, workspaceId, set);
+    const after = await read(tx, workspaceId);
+    // Each changed setting as { from, to }, as every audit event has it; a PATCH that changes nothing
+    // is no event.
+    const changes: Record<string, { from: unknown; to: unknown }> = {};
+    for (const key of Object.keys(patch) as (keyof Settings)[]) {
+      if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+        changes[key] = { from: before[key], to: after[key] };
+    }
+    if (Object.keys(changes).length === 0) return;
     await insertAuditEvents(tx, workspaceId, actor, 'api', [
       {
         id: newId(),
@@ -77,7 +86,7 @@ export async function updateSettings(
         user_id: null,
         target_type: 'settings',
         target_id: null,
-        changes: { before, patch },
+        changes,
         details: null,
       },
     ]);

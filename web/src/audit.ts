@@ -111,7 +111,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 function diffOf(event: AuditEvent): Diff {
   const { changes } = event;
   if (isDiff(changes)) return changes;
-  // settings.updated keeps the settings before and the patch sent.
+  // settings.updated events written before changes were per field kept the settings before and the patch.
   if (isRecord(changes) && isRecord(changes.before) && isRecord(changes.patch)) {
     const before = changes.before;
     return Object.fromEntries(
