@@ -128,6 +128,8 @@ export const AuditQuery = Type.Object(
         Type.Literal('group'),
         Type.Literal('import'),
         Type.Literal('settings'),
+        Type.Literal('location'),
+        Type.Literal('invitation'),
       ]),
     ),
     targetId: Type.Optional(Type.String({ format: 'uuid' })),
