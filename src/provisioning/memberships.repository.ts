@@ -220,6 +220,9 @@ const left = sql`select user_id as id, false as member from gone`;
  * the users' (lockUsers); the ids to add are live users. Nothing scales with the group in memory: only
  * counts and samples come back.
  */
+/** Member changes from this size on run with JIT off (see withoutJit). */
+const JIT_OFF_FROM = 1_000;
+
 export async function changeMembers(
   db: DbOrTx,
   workspaceId: string,
@@ -227,10 +230,12 @@ export async function changeMembers(
   change: { set: string[] } | { add: string[]; remove: string[] },
   journal: RoleJournal,
 ): Promise<MemberCounts> {
-  await withoutJit(db);
   const set = 'set' in change ? change.set : undefined;
   const adding = set ?? ('add' in change ? change.add : []);
   const removing = 'remove' in change ? change.remove : [];
+  // Only work over many members needs JIT off; a PATCH of a few members (an identity provider's usual
+  // push, under the group's lock) is not worth the extra round trip.
+  if (set || adding.length + removing.length > JIT_OFF_FROM) await withoutJit(db);
   let total = nothing();
   if (set) {
     total = await chunked(db, workspaceId, roleId, journal, (after) => ({
