@@ -17,6 +17,7 @@ import {
   markSent,
   nextLeaseExpiry,
   release,
+  stillSendable,
   renewLeases,
   replaceTokenHash,
   requeueStale,
@@ -98,6 +99,11 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
 
   const sendOne = async (i: number): Promise<void> => {
     const row = slice[i]!;
+    // Revoked while it waited in the slice (its user deleted by a revert, say): not sent after all.
+    if (!(await stillSendable(db, workspaceId, row.id))) {
+      settled.add(i);
+      return;
+    }
     try {
       await deps.mailer.send(message(deps.config, row, await linkToken(db, keys, workspaceId, row)));
     } catch (err) {

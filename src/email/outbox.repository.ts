@@ -95,6 +95,26 @@ export async function replaceTokenHash(
 }
 
 /** The server accepted it. A row the sweeper put back meanwhile is sent too, so it is not sent again. */
+/**
+ * Right before a leased message is handed to the SMTP server: whether it can still be sent (its
+ * invitation pending and unexpired, its user neither deleted nor deactivated). A message revoked while
+ * it waited in its slice (a revert deleted the user, a resend replaced it) becomes 'not_sent' and false
+ * is returned, so that a change that revokes an invitation stops its e-mail unless it is already going out.
+ */
+export async function stillSendable(db: DbOrTx, workspaceId: string, id: string): Promise<boolean> {
+  const { rows } = await sql<{ sendable: boolean }>`
+    select (i.status = 'pending' and i.expires_at > now()
+            and (u.deleted_at is null) is true and u.status <> 'deactivated') as sendable
+    from invitations i
+    join users u on u.workspace_id = i.workspace_id and u.id = i.user_id
+    where i.workspace_id = ${workspaceId} and i.id = ${id}`.execute(db);
+  if (rows[0]?.sendable) return true;
+  await sql`
+    update invitations set send_state = 'not_sent', sending_since = null
+    where workspace_id = ${workspaceId} and id = ${id} and send_state = 'sending'`.execute(db);
+  return false;
+}
+
 export async function markSent(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
   await db
     .updateTable('invitations')
