@@ -209,6 +209,31 @@ describe('POST /v1/imports/:id/revert', () => {
     expect(reverts).toEqual([]);
   });
 
+  it('leaves alone rows imported before versions and the journal were kept, and takes no row corrections', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const imp = await run(ws.token, 'email,name\nold1@example.com,Old One\nold2@example.com,Old Two\n');
+    // As an import from before this stage left them: no version on the row, no journal events.
+    await ctx.db
+      .updateTable('import_rows')
+      .set({ user_version: null })
+      .where('import_id', '=', imp.id)
+      .execute();
+    await ctx.db.deleteFrom('audit_events').where('source', '=', `csv:${imp.id}`).execute();
+    const done = await revert(ws.token, imp.id);
+    expect(done.counts).toMatchObject({ deleted: 0, skipped: 2, failed: 0 });
+    const rows = await allRows(ctx.app, ws.token, done.id);
+    expect(rows.map((r) => r.errorCode)).toEqual(['not_journaled', 'not_journaled']);
+    expect((await live(ws.workspaceId)).map((u) => u.email)).toEqual([
+      'old1@example.com',
+      'old2@example.com',
+    ]);
+    const fix = await call(ctx.app, 'PATCH', `/v1/imports/${done.id}/rows/2`, {
+      token: ws.token,
+      body: { email: 'x@example.com' },
+    });
+    expect([fix.status, fix.body.error.code]).toEqual([409, 'row_not_fixable']);
+  });
+
   it('applies a revert dry run as a revert planned afresh', async () => {
     const ws = await makeWorkspace(ctx.db);
     const imp = await run(ws.token, 'email,name\na1@example.com,A1\na2@example.com,A2\n');

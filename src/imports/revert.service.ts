@@ -125,11 +125,10 @@ export async function revertItems(
 
   return rows.map((r): ProvisionItem => {
     const key = String(r.idx);
-    const base = {
-      key,
-      userId: r.user_id ?? '',
-      ...(r.user_version !== null ? { expectedVersion: r.user_version } : {}),
-    };
+    // Without the version the import left (a row written before versions were kept), whether the user
+    // changed since cannot be told: left alone rather than guessed, as a row without its journal is.
+    if (r.user_version === null) return { key, op: 'patch', userId: NO_JOURNAL };
+    const base = { key, userId: r.user_id ?? '', expectedVersion: r.user_version };
     if (statuses.get(r.idx) === 'created') return { ...base, op: 'delete' };
     const changes = r.user_id ? journal.get(r.user_id) : undefined;
     // Without its journal event (an import from before imports were journaled) nothing can be restored:
@@ -157,7 +156,15 @@ const NO_JOURNAL = '';
 
 /** A revert's engine result as the row records it: a user changed since the import is left alone. */
 export function revertOutcome(item: ProvisionItem, r: ProvisionResult): Partial<ProvisionResult> {
-  const hadJournal = item.userId !== NO_JOURNAL;
+  // An item marked as unknowable never names a user, whatever the engine answered for it.
+  if (item.userId === NO_JOURNAL) {
+    return {
+      status: 'skipped',
+      errorCode: 'not_journaled',
+      errorMessage:
+        'This row was imported before imports were journaled and versioned: what came before it, and whether the user changed since, are unknown, so the revert left the user alone.',
+    };
+  }
   if (r.errorCode === 'precondition_failed') {
     return {
       status: 'skipped',
@@ -167,17 +174,11 @@ export function revertOutcome(item: ProvisionItem, r: ProvisionResult): Partial<
     };
   }
   if (r.errorCode === 'not_found') {
-    return hadJournal
-      ? {
-          status: 'skipped',
-          errorCode: 'changed_since_import',
-          errorMessage: 'This user was deleted after the import; there is nothing left to revert.',
-        }
-      : {
-          status: 'skipped',
-          errorCode: 'not_journaled',
-          errorMessage: 'This import ran before imports were journaled, so the values before it are unknown.',
-        };
+    return {
+      status: 'skipped',
+      errorCode: 'changed_since_import',
+      errorMessage: 'This user was deleted after the import; there is nothing left to revert.',
+    };
   }
   return {};
 }

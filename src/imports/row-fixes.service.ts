@@ -93,6 +93,13 @@ export async function fixImportRow(
         'The rows of this import were deleted after the retention period; only its summary is kept.',
       );
     }
+    if (imp.kind === 'revert') {
+      throw new AppError(
+        409,
+        'row_not_fixable',
+        'This is a revert: its rows undo what an import did and take no corrections; revert again or edit the users.',
+      );
+    }
     if (!FINISHED.includes(imp.status)) {
       throw new AppError(
         409,

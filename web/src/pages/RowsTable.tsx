@@ -55,7 +55,7 @@ export function RowsTable({ imp, version }: { imp: Import; version: number }) {
     api<Page<ImportRow>>('GET', `/v1/imports/${imp.id}/rows${query({ status, cursor, limit: 50 })}`),
   );
   // Failed rows of a finished import can be corrected here; "Retry failed rows" then runs them.
-  const fixable = FINISHED.includes(imp.status);
+  const fixable = FINISHED.includes(imp.status) && imp.kind !== 'revert';
   const roles = useLoad(`roles:${fixable}`, () =>
     fixable ? api<Page<Role>>('GET', '/v1/roles?limit=1000') : Promise.resolve(null),
   );
