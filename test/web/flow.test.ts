@@ -1,14 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, freePort } from '../support/browser.js';
+import { CHROMIUM, startBrowserStack, type BrowserStack } from '../support/browser.js';
 import { OPERATOR_TOKEN } from '../support/context.js';
-import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
+import { databaseUrl } from '../support/databases.js';
 import { fixture } from '../support/pipeline.js';
 import { workbook, XLSX_TYPE } from '../support/workbooks.js';
-import { root, runCli, startServer, waitFor } from '../support/processes.js';
+import { runCli } from '../support/processes.js';
 
 /*
  * The customer-success flow in a real browser: Debian's chromium driven by playwright-core (no browser
@@ -17,7 +16,6 @@ import { root, runCli, startServer, waitFor } from '../support/processes.js';
  */
 
 let database: string;
-let server: ReturnType<typeof startServer>;
 let base: string;
 let browser: Browser;
 let page: Page;
@@ -31,26 +29,12 @@ const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 2
 const shot = (name: string, fullPage = true) =>
   page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 
+let stack: BrowserStack;
+
 beforeAll(async () => {
   expect(CHROMIUM, 'chromium is not installed: apt-get install -y chromium (.ci/run does)').toBeDefined();
-  shots = process.env.UPDATE_SCREENSHOTS
-    ? path.join(root, 'docs/screenshots')
-    : await mkdtemp(path.join(tmpdir(), 'loopit-shots-'));
-  await mkdir(shots, { recursive: true });
-  database = await cloneTemplate();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = startServer({
-    DATABASE_URL: databaseUrl(database),
-    PORT: String(port),
-    QUEUE_PREFIX: `{test-${database}}`,
-    ROLE: 'all',
-    BATCH_SIZE: '4',
-    LOG_LEVEL: 'silent',
-    OPERATOR_TOKEN,
-    // Other test files run beside this one on two cores; load shedding (503) is tested on its own.
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-  });
+  stack = await startBrowserStack({ BATCH_SIZE: '4' });
+  ({ database, base, browser, page, shots } = stack);
   const created = await runCli(
     [
       ...['workspace', 'create', '--name', 'Acme', '--role', 'Admin', '--role', 'Member'],
@@ -59,29 +43,10 @@ beforeAll(async () => {
     { DATABASE_URL: databaseUrl(database) },
   );
   ({ token, workspaceId } = JSON.parse(created.stdout) as { token: string; workspaceId: string });
-  await waitFor(async () => {
-    try {
-      return (await fetch(`${base}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 860 },
-    acceptDownloads: true,
-    reducedMotion: 'reduce',
-  });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.child.kill('SIGTERM');
-  await server?.exited;
-  if (database) await dropDatabase(database);
-  if (shots && !process.env.UPDATE_SCREENSHOTS) await rm(shots, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe('the web app in a browser', { timeout: 60_000 }, () => {

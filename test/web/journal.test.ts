@@ -1,12 +1,9 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, freePort } from '../support/browser.js';
-import { OPERATOR_TOKEN } from '../support/context.js';
-import { cloneTemplate, databaseUrl, dropDatabase } from '../support/databases.js';
-import { root, runCli, startServer, waitFor } from '../support/processes.js';
+import { CHROMIUM, startBrowserStack, type BrowserStack } from '../support/browser.js';
+import { databaseUrl } from '../support/databases.js';
+import { runCli, waitFor } from '../support/processes.js';
 
 /*
  * The change journal in a real browser: bulk actions on the Users page, the provisioning log, and
@@ -18,9 +15,7 @@ import { root, runCli, startServer, waitFor } from '../support/processes.js';
 const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
 let database: string;
-let server: ReturnType<typeof startServer>;
 let base: string;
-let browser: Browser;
 let page: Page;
 let shots: string;
 let token: string;
@@ -67,24 +62,12 @@ const PEOPLE = Array.from({ length: 30 }, (_, i) => {
   return `person${n}@example.com,Person ${n},Agent,${i < 14 ? 'London' : 'Paris'}`;
 });
 
+let stack: BrowserStack;
+
 beforeAll(async () => {
   expect(CHROMIUM, 'chromium is not installed: apt-get install -y chromium (.ci/run does)').toBeDefined();
-  shots = process.env.UPDATE_SCREENSHOTS
-    ? path.join(root, 'docs/screenshots')
-    : await mkdtemp(path.join(tmpdir(), 'loopit-shots-'));
-  await mkdir(shots, { recursive: true });
-  database = await cloneTemplate();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = startServer({
-    DATABASE_URL: databaseUrl(database),
-    PORT: String(port),
-    QUEUE_PREFIX: `{test-${database}}`,
-    ROLE: 'all',
-    LOG_LEVEL: 'silent',
-    OPERATOR_TOKEN,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-  });
+  stack = await startBrowserStack();
+  ({ database, base, page, shots } = stack);
   const env = { DATABASE_URL: databaseUrl(database) };
   const created = await runCli(
     [
@@ -100,14 +83,6 @@ beforeAll(async () => {
     env,
   );
   scimToken = (JSON.parse(scim.stdout) as { token: string }).token;
-  await waitFor(async () => {
-    try {
-      return (await fetch(`${base}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  });
-
   const upload = await request<{ id: string }>('POST', '/v1/imports?sendInvites=false', {
     body: `Email,Name,Role,Location\n${PEOPLE.join('\n')}\n`,
     type: 'text/csv',
@@ -119,22 +94,10 @@ beforeAll(async () => {
       (await request<{ status: string }>('GET', `/v1/imports/${importId}`)).body.status === 'completed',
     30_000,
   );
-
-  browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 860 },
-    reducedMotion: 'reduce',
-  });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.child.kill('SIGTERM');
-  await server?.exited;
-  if (database) await dropDatabase(database);
-  if (shots && !process.env.UPDATE_SCREENSHOTS) await rm(shots, { recursive: true, force: true });
+  await stack?.close();
 });
 
 describe(
