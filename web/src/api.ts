@@ -81,3 +81,18 @@ export const query = (params: Record<string, string | number | undefined | null>
   const text = search.toString();
   return text ? `?${text}` : '';
 };
+
+/**
+ * A refused save as a form shows it: the field to mark (from the error code, else the API's `field`
+ * detail) and the API's message.
+ */
+export function problemOf(
+  error: unknown,
+  fieldOf: Record<string, string>,
+): { field: string; message: string } {
+  const field =
+    error instanceof ApiError
+      ? (fieldOf[error.code] ?? (typeof error.details.field === 'string' ? error.details.field : ''))
+      : '';
+  return { field, message: error instanceof Error ? error.message : 'Saving failed.' };
+}

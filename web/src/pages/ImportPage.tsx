@@ -10,6 +10,27 @@ import { MappingStep, type MappingChoice } from './MappingStep';
 
 const POLL_MS = 1000;
 
+/**
+ * An action that starts an import (a preview again, an apply, an undo) and opens its page; while it
+ * runs `busy`, and if it fails `error`, shown where the action is.
+ */
+function useOpenImport(): { busy: boolean; error: unknown; open: (start: () => Promise<Import>) => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const open = (start: () => Promise<Import>) => {
+    setBusy(true);
+    setError(null);
+    start().then(
+      (next) => navigate(`${BASE}/imports/${next.id}`),
+      (e: unknown) => {
+        setError(e);
+        setBusy(false);
+      },
+    );
+  };
+  return { busy, error, open };
+}
+
 /** The import, polled while it is queued or processing. */
 function useImport(id: string): { imp: Import | null; error: unknown; refresh: () => void; version: number } {
   const [state, setState] = useState<{ imp: Import | null; error: unknown }>({ imp: null, error: null });
@@ -133,8 +154,7 @@ function Warnings({ imp }: { imp: Import }) {
 
 function PreviewDetails({ imp }: { imp: Import }) {
   const [mapping, setMapping] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, open } = useOpenImport();
   const source = previewSource(imp.id);
   const mapped = new Set(Object.values(imp.mapping));
   const extra = imp.columns.filter((c) => !mapped.has(c));
@@ -147,17 +167,8 @@ function PreviewDetails({ imp }: { imp: Import }) {
     if (w.column && w.field && imp.mapping[w.field] === undefined && initial[w.column] === undefined)
       initial[w.column] = w.field;
 
-  const again = async (choice: MappingChoice) => {
-    if (!source) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const next = await preview(source.file, { ...source.options, ...choice });
-      navigate(`${BASE}/imports/${next.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+  const again = (choice: MappingChoice) => {
+    if (source) open(() => preview(source.file, { ...source.options, ...choice }));
   };
 
   return (
@@ -235,25 +246,14 @@ function PreviewDetails({ imp }: { imp: Import }) {
 
 /** "Undo this import": a finished import not yet undone starts with the undo's preview. */
 function UndoPanel({ imp }: { imp: Import }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, open } = useOpenImport();
   if (imp.revertedBy)
     return (
       <p class="notice">
         This import was undone: <Link href={`${BASE}/imports/${imp.revertedBy}`}>see the undo</Link>.
       </p>
     );
-  const undo = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const preview = await api<Import>('POST', `/v1/imports/${imp.id}/revert`, { dryRun: true });
-      navigate(`${BASE}/imports/${preview.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+  const undo = () => open(() => api<Import>('POST', `/v1/imports/${imp.id}/revert`, { dryRun: true }));
   return (
     <section class="panel" aria-labelledby="undo-title">
       <h2 id="undo-title">Undo this import</h2>
@@ -271,19 +271,8 @@ function UndoPanel({ imp }: { imp: Import }) {
 
 /** The preview of an undo: who would be deleted, whose fields go back, who is left alone and why. */
 function UndoApplyPanel({ imp }: { imp: Import }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const apply = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const applied = await api<Import>('POST', `/v1/imports/${imp.id}/apply`);
-      navigate(`${BASE}/imports/${applied.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
+  const { busy, error, open } = useOpenImport();
+  const apply = () => open(() => api<Import>('POST', `/v1/imports/${imp.id}/apply`));
   return (
     <section class="panel apply" aria-labelledby="apply-title">
       <h2 id="apply-title">Nothing has been undone yet</h2>
@@ -314,37 +303,16 @@ function UndoApplyPanel({ imp }: { imp: Import }) {
 }
 
 function ApplyPanel({ imp }: { imp: Import }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, open } = useOpenImport();
   const [confirmed, setConfirmed] = useState(false);
   const thresholdHit = imp.error?.code === 'sync_threshold_exceeded';
   const source = previewSource(imp.id);
   const writes = imp.counts.created + imp.counts.updated + imp.counts.deactivated;
 
-  const apply = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const applied = await api<Import>('POST', `/v1/imports/${imp.id}/apply`);
-      navigate(`${BASE}/imports/${applied.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
-  };
-  const previewAgain = async () => {
-    if (!source) return;
-    setBusy(true);
-    try {
-      const again = await preview(source.file, {
-        ...source.options,
-        confirmDeactivations: imp.counts.deactivated,
-      });
-      navigate(`${BASE}/imports/${again.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-    }
+  const apply = () => open(() => api<Import>('POST', `/v1/imports/${imp.id}/apply`));
+  const previewAgain = () => {
+    if (source)
+      open(() => preview(source.file, { ...source.options, confirmDeactivations: imp.counts.deactivated }));
   };
 
   return (

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api } from '../api';
+import { api, problemOf } from '../api';
 import { fixFor } from '../hints';
 import type { ImportRow, Ref, Role } from '../types';
 
@@ -67,11 +67,7 @@ export function RowFixDialog({ importId, row, roles, locations, onSaved, onClose
       onSaved(await api<ImportRow>('PATCH', `/v1/imports/${importId}/rows/${row.row}`, changed));
       dialog.current?.close();
     } catch (error) {
-      const field =
-        error instanceof ApiError
-          ? (FIELD_OF[error.code] ?? (typeof error.details.field === 'string' ? error.details.field : ''))
-          : '';
-      setProblem({ field, message: error instanceof Error ? error.message : 'Saving failed.' });
+      setProblem(problemOf(error, FIELD_OF));
     } finally {
       setBusy(false);
     }

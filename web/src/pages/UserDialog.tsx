@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api } from '../api';
+import { api, problemOf } from '../api';
 import { IDP_OVERWRITES, managedByPhrase } from '../hints';
 import type { Ref, Role, User } from '../types';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -80,11 +80,7 @@ export function UserDialog({ user, roles, locations, onSaved, onClose }: Props) 
         first.current?.focus();
       }
     } catch (error) {
-      const field =
-        error instanceof ApiError
-          ? (FIELD_OF[error.code] ?? (typeof error.details.field === 'string' ? error.details.field : ''))
-          : '';
-      setProblem({ field, message: error instanceof Error ? error.message : 'Saving failed.' });
+      setProblem(problemOf(error, FIELD_OF));
     } finally {
       setBusy(false);
     }
