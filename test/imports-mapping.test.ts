@@ -1,26 +1,15 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
 import { stagedState } from './support/hostile.js';
 import { allRows, multipart, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '5' });
-let workers: WorkerHandle;
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
 
 beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   ws = await makeWorkspace(ctx.db, { roles: ['Member', 'Admin'], locations: ['London', 'Paris'] });
-});
-afterAll(async () => {
-  await workers?.close();
 });
 
 const JOB_ROLE_CSV =

@@ -1,27 +1,16 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { stagedState } from './support/hostile.js';
 import { allRows, multipart, upload, waitForImport } from './support/imports.js';
 import { workbook, XLSX_TYPE, type SheetSpec } from './support/workbooks.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '5' });
-let workers: WorkerHandle;
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
 
 beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   ws = await makeWorkspace(ctx.db, { roles: ['Member', 'Admin'], locations: ['Berlin'] });
-});
-afterAll(async () => {
-  await workers?.close();
 });
 
 const uploadXlsx = (bytes: Buffer, query = '') =>

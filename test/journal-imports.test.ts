@@ -1,27 +1,13 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { purgeAudit, uuidv7Floor } from '../src/users/audit.repository.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { upload, waitForImport } from './support/imports.js';
 import { workbook, XLSX_TYPE } from './support/workbooks.js';
 
 /** Imports are journaled like every other front door: one event per changed user, with from and to. */
 const ctx = useTestContext({ BATCH_SIZE: '2' });
-let workers: WorkerHandle;
-
-beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
-});
-afterAll(async () => {
-  await workers?.close();
-});
+useTestWorkers(ctx);
 
 async function run(token: string, body: string | Buffer, query = '', headers: Record<string, string> = {}) {
   const up = await upload(ctx.app, token, body, query, headers);

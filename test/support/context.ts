@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/index.js';
+import { startWorkers, type WorkerHandle } from '../../workers/main.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from './databases.js';
 
 export interface TestContext {
@@ -76,4 +78,23 @@ export async function call(
     // not JSON: keep the text
   }
   return { status: res.statusCode, body, headers: res.headers };
+}
+
+/**
+ * The worker processors in this test process, on the test's database and queue prefix, started
+ * before the file's tests and closed after them (no sweeper: the tests drive the work themselves).
+ */
+export function useTestWorkers(ctx: TestContext): void {
+  let workers: WorkerHandle | undefined;
+  beforeAll(async () => {
+    workers = await startWorkers({
+      config: ctx.config,
+      db: ctx.db,
+      logger: pino({ level: 'silent' }),
+      sweepTasks: [],
+    });
+  });
+  afterAll(async () => {
+    await workers?.close();
+  });
 }
