@@ -268,3 +268,37 @@ describe('GET /v1/workspace', () => {
     expect((await call(ctx.app, 'GET', '/v1/workspace')).status).toBe(401);
   });
 });
+
+describe('the journal of roles and locations', () => {
+  it('journals REST creates, renames and re-ranks of roles and locations, each field from and to', async () => {
+    const ws = await makeWorkspace(ctx.db, { roles: ['Admin'], locations: ['Rome'] });
+    const role = await call(ctx.app, 'POST', '/v1/roles', {
+      token: ws.token,
+      body: { name: 'Pilot', rank: 5 },
+    });
+    await call(ctx.app, 'PATCH', `/v1/roles/${role.body.id}`, {
+      token: ws.token,
+      body: { name: 'Captain', rank: 7 },
+    });
+    await call(ctx.app, 'PATCH', `/v1/roles/${role.body.id}`, { token: ws.token, body: { rank: 7 } });
+    const place = await call(ctx.app, 'POST', '/v1/locations', { token: ws.token, body: { name: 'Milan' } });
+    await call(ctx.app, 'PATCH', `/v1/locations/${place.body.id}`, {
+      token: ws.token,
+      body: { name: 'Milano' },
+    });
+    const events = (await call(ctx.app, 'GET', '/v1/audit?source=api&limit=100', { token: ws.token })).body
+      .data as {
+      action: string;
+      targetType: string;
+      targetId: string;
+      changes: unknown;
+    }[];
+    const mine = events.filter((e) => e.targetId === role.body.id || e.targetId === place.body.id).reverse();
+    expect(mine.map((e) => [e.action, e.targetType, e.changes])).toEqual([
+      ['group.created', 'group', { name: { from: null, to: 'Pilot' }, rank: { from: null, to: 5 } }],
+      ['group.updated', 'group', { name: { from: 'Pilot', to: 'Captain' }, rank: { from: 5, to: 7 } }],
+      ['location.created', 'location', { name: { from: null, to: 'Milan' } }],
+      ['location.updated', 'location', { name: { from: 'Milan', to: 'Milano' } }],
+    ]);
+  });
+});

@@ -31,6 +31,22 @@ export function listLocations(
   return q.orderBy('name_key').orderBy('id').limit(limit).execute();
 }
 
+/** A location's current name, its row locked for a rename in the caller's transaction. */
+export async function lockLocationName(
+  db: DbOrTx,
+  workspaceId: string,
+  id: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('locations')
+    .select('name')
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row?.name;
+}
+
 export function updateLocation(
   db: DbOrTx,
   workspaceId: string,

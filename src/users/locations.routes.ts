@@ -31,7 +31,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createLocation(app.db, callerOf(request).workspaceId, request.body)),
+      reply
+        .status(201)
+        .send(
+          await createLocation(
+            app.db,
+            callerOf(request).workspaceId,
+            request.body,
+            callerOf(request).tokenPrefix,
+          ),
+        ),
   );
 
   app.patch(
@@ -46,7 +55,14 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Location, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => renameLocation(app.db, callerOf(request).workspaceId, request.params.id, request.body),
+    async (request) =>
+      renameLocation(
+        app.db,
+        callerOf(request).workspaceId,
+        request.params.id,
+        request.body,
+        callerOf(request).tokenPrefix,
+      ),
   );
 };
 

@@ -1,4 +1,5 @@
-import type { DbOrTx } from '../db/index.js';
+import type { Db, DbOrTx } from '../db/index.js';
+import { journalChange } from './journal.js';
 import type { LocationRow } from '../db/tables.js';
 import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
@@ -34,15 +35,27 @@ export async function listLocations(
 
 /** Renames a location; users at it keep it (they refer to it by id). 404 for another workspace's. */
 export async function renameLocation(
-  db: DbOrTx,
+  db: Db,
   workspaceId: string,
   id: string,
   input: { name: string },
+  actor = 'api',
 ): Promise<Location> {
   const { name, key } = checkedName('name', input.name);
   try {
-    const row = await repo.updateLocation(db, workspaceId, id, { name, name_key: key });
-    if (!row) throw notFound('location_not_found', `No location with id '${id}' in this workspace.`);
+    const row = await db.transaction().execute(async (tx) => {
+      const before = await repo.lockLocationName(tx, workspaceId, id);
+      if (before === undefined)
+        throw notFound('location_not_found', `No location with id '${id}' in this workspace.`);
+      const updated = (await repo.updateLocation(tx, workspaceId, id, { name, name_key: key }))!;
+      await journalChange(tx, workspaceId, actor, {
+        action: 'location.updated',
+        targetType: 'location',
+        targetId: id,
+        changes: { name: { from: before, to: updated.name } },
+      });
+      return updated;
+    });
     return toLocation(row);
   } catch (error) {
     if (isUniqueViolation(error)) throw locationExists(name);
@@ -60,16 +73,26 @@ const locationExists = (name: string) =>
   );
 
 export async function createLocation(
-  db: DbOrTx,
+  db: Db,
   workspaceId: string,
   input: { name: string },
+  actor = 'api',
 ): Promise<Location> {
   const { name, key } = checkedName('name', input.name);
   try {
-    const [row] = await repo.insertLocations(db, [
-      { workspace_id: workspaceId, id: newId(), name, name_key: key },
-    ]);
-    return toLocation(row!);
+    const row = await db.transaction().execute(async (tx) => {
+      const [inserted] = await repo.insertLocations(tx, [
+        { workspace_id: workspaceId, id: newId(), name, name_key: key },
+      ]);
+      await journalChange(tx, workspaceId, actor, {
+        action: 'location.created',
+        targetType: 'location',
+        targetId: inserted!.id,
+        changes: { name: { from: null, to: inserted!.name } },
+      });
+      return inserted!;
+    });
+    return toLocation(row);
   } catch (error) {
     if (isUniqueViolation(error)) throw locationExists(name);
     throw error;

@@ -32,7 +32,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createRole(app.db, callerOf(request).workspaceId, request.body)),
+      reply
+        .status(201)
+        .send(
+          await createRole(
+            app.db,
+            callerOf(request).workspaceId,
+            request.body,
+            callerOf(request).tokenPrefix,
+          ),
+        ),
   );
 
   app.patch(

@@ -4,6 +4,7 @@ import type { RoleRow } from '../db/tables.js';
 import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { decodeCursor, parseLimit, toPage, type Page, type PageQuery } from '../lib/pagination.js';
+import { journalChange } from './journal.js';
 import { checkedName } from './names.js';
 import * as repo from './roles.repository.js';
 import { findSettings } from './workspaces.repository.js';
@@ -48,16 +49,26 @@ export async function listRoles(db: DbOrTx, workspaceId: string, query: PageQuer
 }
 
 export async function createRole(
-  db: DbOrTx,
+  db: Db,
   workspaceId: string,
   input: { name: string; rank?: number },
+  actor = 'api',
 ): Promise<Role> {
   const { name, key } = checkedName('name', input.name);
   try {
-    const [row] = await repo.insertRoles(db, [
-      { workspace_id: workspaceId, id: newId(), name, name_key: key, rank: input.rank ?? 0 },
-    ]);
-    return toRole(row!, undefined);
+    const row = await db.transaction().execute(async (tx) => {
+      const [inserted] = await repo.insertRoles(tx, [
+        { workspace_id: workspaceId, id: newId(), name, name_key: key, rank: input.rank ?? 0 },
+      ]);
+      await journalChange(tx, workspaceId, actor, {
+        action: 'group.created',
+        targetType: 'group',
+        targetId: inserted!.id,
+        changes: { name: { from: null, to: inserted!.name }, rank: { from: null, to: inserted!.rank } },
+      });
+      return inserted!;
+    });
+    return toRole(row, undefined);
   } catch (error) {
     if (isUniqueViolation(error)) throw roleExists(name);
     throw error;
@@ -83,6 +94,16 @@ export async function updateRole(
       if (Object.keys(patch).length === 0) return repo.findRole(tx, workspaceId, id);
       const before = await repo.findRole(tx, workspaceId, id);
       const updated = await repo.updateRole(tx, workspaceId, id, patch);
+      if (updated && before)
+        await journalChange(tx, workspaceId, actor, {
+          action: 'group.updated',
+          targetType: 'group',
+          targetId: id,
+          changes: {
+            name: { from: before.name, to: updated.name },
+            rank: { from: before.rank, to: updated.rank },
+          },
+        });
       // A new rank can change which of their groups decides a member's role.
       if (updated && before && updated.rank !== before.rank)
         await recomputeRoleMembers(tx, workspaceId, id, { actor, source: 'api' });
