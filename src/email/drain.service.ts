@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { DbOrTx } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import {
   acceptLink,
   invitationKeys,
@@ -47,7 +47,7 @@ export const LEASE_MS = 30_000;
 export const LEASE_RENEW_MS = 10_000;
 
 export interface DrainDeps {
-  db: DbOrTx;
+  db: Db;
   mailer: Mailer;
   config: Pick<Config, 'publicUrl' | 'mailFrom'>;
   logger: Logger;
@@ -176,7 +176,7 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
 
 /** The token the invitation stores, rebuilt; a new one if no key at hand made it (see replaceTokenHash). */
 async function linkToken(
-  db: DbOrTx,
+  db: Db,
   keys: InvitationKeys,
   workspaceId: string,
   row: OutboxMessage,

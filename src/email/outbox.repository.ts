@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DbOrTx } from '../db/index.js';
+import type { Db, DbOrTx } from '../db/index.js';
 
 /**
  * The invitations table is the e-mail outbox: send_state 'queued' rows wait for the drain, 'sending'
@@ -94,7 +94,6 @@ export async function replaceTokenHash(
     .execute();
 }
 
-/** The server accepted it. A row the sweeper put back meanwhile is sent too, so it is not sent again. */
 /**
  * Right before a leased message is handed to the SMTP server: whether it can still be sent (its
  * invitation pending and unexpired, its user neither deleted nor deactivated). A message revoked while
@@ -115,14 +114,24 @@ export async function stillSendable(db: DbOrTx, workspaceId: string, id: string)
   return false;
 }
 
-export async function markSent(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
-  await db
-    .updateTable('invitations')
-    .set({ send_state: 'sent', sent_at: sql`now()`, sending_since: null, last_error: null })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('send_state', 'in', ['sending', 'queued'])
-    .execute();
+/**
+ * The server accepted it; a row the sweeper put back meanwhile is marked too, so it is not sent again.
+ * Committed without waiting for the WAL flush (synchronous_commit off for this
+ * transaction alone): a worker crash loses nothing, since the commit is in Postgres's memory; a
+ * Postgres crash may lose the last fraction of a second of marks, and those messages are sent again
+ * with their Message-IDs. Nothing else the service writes commits this way.
+ */
+export async function markSent(db: Db, workspaceId: string, id: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await sql`set local synchronous_commit = off`.execute(tx);
+    await tx
+      .updateTable('invitations')
+      .set({ send_state: 'sent', sent_at: sql`now()`, sending_since: null, last_error: null })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .where('send_state', 'in', ['sending', 'queued'])
+      .execute();
+  });
 }
 
 /** The server refused it for good: never sent again (a resend creates a new invitation). */
