@@ -31,16 +31,16 @@ function checkRef([name, table, columns, from = 'users']: Ref, rows: string): st
   const target = table === 'workspaces' ? ['id'] : ['workspace_id', 'id'];
   const wanted = columns.map((c, i) => `${c} as k${i}`).join(', ');
   const notNull = columns.map((c) => `${c} is not null`).join(' and ');
-  const join = target.map((t, i) => `t.${t} = w.k${i}`).join(' and ');
-  const found = target.map((_, i) => `l.k${i} = w.k${i}`).join(' and ');
-  const keys = target.map((t, i) => `t.${t} as k${i}`).join(', ');
+  const probe = target.map((t, i) => `t.${t} = w.k${i}`).join(' and ');
+  // One primary-key probe per distinct key (a LATERAL fenced by OFFSET 0 is never flattened): the
+  // transition table has no statistics, and a join the planner picked itself once walked every user of
+  // the workspace for each batch's invitations. LIMIT 1 stops at the first missing key, which fails the
+  // statement; when none is missing every key has been probed, and its row locked.
   return `
-    with wanted as materialized (select distinct ${wanted} from ${rows} where ${notNull}),
-    locked as materialized (
-      select ${keys} from ${table} t join wanted w on ${join}
-      for key share of t)
     select ${columns.map((_, i) => `w.k${i}::text`).join(` || ', ' || `)} into missing
-    from wanted w where not exists (select 1 from locked l where ${found}) limit 1;
+    from (select distinct ${wanted} from ${rows} where ${notNull}) w
+    left join lateral (select 1 as hit from ${table} t where ${probe} offset 0 for key share of t) l on true
+    where l.hit is null limit 1;
     if missing is not null then
       raise foreign_key_violation using
         message = 'insert or update on table "${from}" violates foreign key constraint "${name}"',
