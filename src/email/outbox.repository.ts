@@ -10,7 +10,6 @@ import type { Db, DbOrTx } from '../db/index.js';
 
 export interface OutboxMessage {
   id: string;
-  tokenHash: Buffer;
   expiresAt: Date;
   sendAttempts: number;
   email: string;
@@ -61,9 +60,9 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
       from candidates c
       where i.workspace_id = ${workspaceId} and i.id = c.id
         and (not c.sendable or c.id in (select id from chosen))
-      returning i.id, i.token_hash, i.expires_at, i.send_attempts, i.send_state
+      returning i.id, i.expires_at, i.send_attempts, i.send_state
     )
-    select cl.id, cl.token_hash as "tokenHash", cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
+    select cl.id, cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
            c.display_name as "displayName", c.given_name as "givenName", c.family_name as "familyName",
            w.name as "workspaceName"
     from claimed cl
@@ -72,26 +71,6 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
     where cl.send_state = 'sending'
     order by cl.id`.execute(db);
   return rows;
-}
-
-/**
- * A new token for a leased row whose link cannot be rebuilt (made under a key since retired): its old
- * link was never sent, unless it was in flight at a crash, and then it dies with this.
- */
-export async function replaceTokenHash(
-  db: DbOrTx,
-  workspaceId: string,
-  id: string,
-  hash: Buffer,
-): Promise<void> {
-  await db
-    .updateTable('invitations')
-    .set({ token_hash: hash })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('send_state', '=', 'sending')
-    .where('status', '=', 'pending')
-    .execute();
 }
 
 /**

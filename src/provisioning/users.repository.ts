@@ -152,24 +152,25 @@ export async function revokeOpenInvitations(
 export interface NewInvitation {
   id: string;
   user_id: string;
-  token_hash: Buffer;
-  expires_at: Date;
 }
 
-/** Inserts invitations as queued outbox entries, in the caller's transaction. */
+/**
+ * Inserts invitations as queued outbox entries, in the caller's transaction, all expiring at
+ * `expiresAt`. Nothing of their token is stored (see invitation-tokens.ts).
+ */
 export async function insertInvitations(
   db: DbOrTx,
   workspaceId: string,
   invitations: NewInvitation[],
+  expiresAt: Date,
   createdBy: string,
 ): Promise<void> {
   if (invitations.length === 0) return;
   await sql`
-    insert into invitations (workspace_id, id, user_id, token_hash, expires_at, created_by)
-    select ${workspaceId}::uuid, v.id, v.user_id, v.token_hash, v.expires_at, ${createdBy}
-    from unnest(${invitations.map((i) => i.id)}::uuid[], ${invitations.map((i) => i.user_id)}::uuid[],
-                ${invitations.map((i) => i.token_hash)}::bytea[], ${invitations.map((i) => i.expires_at)}::timestamptz[])
-      as v(id, user_id, token_hash, expires_at)`.execute(db);
+    insert into invitations (workspace_id, id, user_id, expires_at, created_by)
+    select ${workspaceId}::uuid, v.id, v.user_id, ${expiresAt}::timestamptz, ${createdBy}
+    from unnest(${invitations.map((i) => i.id)}::uuid[], ${invitations.map((i) => i.user_id)}::uuid[])
+      as v(id, user_id)`.execute(db);
 }
 
 export interface AuditRow {
