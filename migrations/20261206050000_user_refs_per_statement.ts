@@ -25,6 +25,13 @@ const REFS: readonly Ref[] = [
 ];
 /** An invitation's user, inserted in the same batch: the same check, from invitations. */
 const INVITATION_USER: Ref = ['invitations_user_fk', 'users', ['workspace_id', 'user_id'], 'invitations'];
+/** A journal entry's workspace: one per change, so a batch writes as many as users. */
+const AUDIT_WORKSPACE: Ref = [
+  'audit_events_workspace_id_fkey',
+  'workspaces',
+  ['workspace_id'],
+  'audit_events',
+];
 
 /** The PL/pgSQL that checks (and locks) every distinct key of one reference among `rows`. */
 function checkRef([name, table, columns, from = 'users']: Ref, rows: string): string {
@@ -120,15 +127,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     end $$;
     create trigger invitations_user_inserted after insert on invitations
       referencing new table as new_rows for each statement execute function invitations_user_inserted();
-    create function invitations_user_moved() returns trigger language plpgsql as $$
+    create function refuse_rekey() returns trigger language plpgsql as $$
     begin
       raise foreign_key_violation using
-        message = 'an invitation cannot move to another user or workspace (constraint "invitations_user_fk")',
-        table = 'invitations';
+        message = format('a row of "%s" does not move to another workspace or user (its references are checked on insert only)', TG_TABLE_NAME),
+        table = TG_TABLE_NAME;
     end $$;
     create trigger invitations_user_moved before update of workspace_id, user_id on invitations for each row
       when (old.workspace_id is distinct from new.workspace_id or old.user_id is distinct from new.user_id)
-      execute function invitations_user_moved();
+      execute function refuse_rekey();
     create function users_invitations_cascade() returns trigger language plpgsql as $$
     begin
       delete from invitations i using old_rows o where i.workspace_id = o.workspace_id and i.user_id = o.id;
@@ -138,8 +145,21 @@ export async function up(db: Kysely<any>): Promise<void> {
       referencing old table as old_rows for each statement execute function users_invitations_cascade();
     create trigger users_rekeyed_guard before update of id, workspace_id on users for each row
       when (old.id is distinct from new.id or old.workspace_id is distinct from new.workspace_id)
-      execute function invitations_user_moved();
+      execute function refuse_rekey();
     alter table invitations drop constraint invitations_user_fk;
+
+    -- Journal entries: their workspace is checked per statement; they go with their workspace.
+    create function audit_events_workspace_inserted() returns trigger language plpgsql as $$
+    declare missing text;
+    begin
+      ${checkRef(AUDIT_WORKSPACE, 'new_rows')}
+      return null;
+    end $$;
+    create trigger audit_events_workspace_inserted after insert on audit_events
+      referencing new table as new_rows for each statement execute function audit_events_workspace_inserted();
+    create trigger audit_events_workspace_moved before update of workspace_id on audit_events for each row
+      when (old.workspace_id is distinct from new.workspace_id) execute function refuse_rekey();
+    alter table audit_events drop constraint audit_events_workspace_id_fkey;
 
     -- A workspace's users go with it (the cascade of users_workspace_id_fkey); its id never changes.
     create function workspace_users_cascade() returns trigger language plpgsql as $$
@@ -153,6 +173,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         return new;
       end if;
       delete from users where workspace_id = old.id;
+      delete from audit_events where workspace_id = old.id;
       return old;
     end $$;
     create trigger workspaces_users_cascade before delete or update of id on workspaces
@@ -180,12 +201,17 @@ export async function down(db: Kysely<any>): Promise<void> {
     drop function users_refs_updated();
     drop function users_referenced_guard();
     drop function workspace_users_cascade();
+    drop trigger audit_events_workspace_inserted on audit_events;
+    drop trigger audit_events_workspace_moved on audit_events;
+    drop function audit_events_workspace_inserted();
+    alter table audit_events add constraint audit_events_workspace_id_fkey foreign key (workspace_id)
+      references workspaces (id) on delete cascade;
     drop trigger invitations_user_inserted on invitations;
     drop trigger invitations_user_moved on invitations;
     drop trigger users_invitations_cascade on users;
     drop trigger users_rekeyed_guard on users;
     drop function invitations_user_inserted();
-    drop function invitations_user_moved();
+    drop function refuse_rekey();
     drop function users_invitations_cascade();
     alter table invitations add constraint invitations_user_fk foreign key (workspace_id, user_id)
       references users (workspace_id, id) on delete cascade;

@@ -160,7 +160,7 @@ describe('users reference rows of their own workspace', () => {
     expect(left.rows).toHaveLength(0);
   });
 
-  it('refuses an invitation for a user of another workspace, and a workspace’s deletion takes its users and invitations', async () => {
+  it('refuses an invitation for a user of another workspace and a journal entry of no workspace; a workspace’s deletion takes its users, invitations and journal', async () => {
     const ws = await workspace();
     const user = newId();
     await insertUser({ workspace: ws.id, role: ws.role }, user).execute(ctx.db);
@@ -172,10 +172,23 @@ describe('users reference rows of their own workspace', () => {
       constraint: 'invitations_user_fk',
     });
     await invite(ws.id).execute(ctx.db);
+    const journal = (workspaceId: string) => sql`
+      insert into audit_events (workspace_id, id, actor, source, action, target_type)
+      values (${workspaceId}, ${newId()}, 'test', 'api', 'user.updated', 'user')`;
+    expect(await refusal(journal(newId()).execute(ctx.db))).toEqual({
+      code: '23503',
+      constraint: 'audit_events_workspace_id_fkey',
+    });
+    await journal(ws.id).execute(ctx.db);
     await sql`delete from workspaces where id = ${ws.id}`.execute(ctx.db);
-    const users = await sql`select 1 from users where workspace_id = ${ws.id}`.execute(ctx.db);
-    const invitations = await sql`select 1 from invitations where workspace_id = ${ws.id}`.execute(ctx.db);
-    expect([users.rows.length, invitations.rows.length]).toEqual([0, 0]);
+    const left = await Promise.all(
+      (['users', 'invitations', 'audit_events'] as const).map(
+        async (t) =>
+          (await sql`select 1 from ${sql.table(t)} where workspace_id = ${ws.id}`.execute(ctx.db)).rows
+            .length,
+      ),
+    );
+    expect(left).toEqual([0, 0, 0]);
   });
 });
 
