@@ -116,7 +116,7 @@ export interface AuditEventTable {
   tx: Generated<string>;
 }
 
-export type Scope = 'users' | 'imports' | 'scim' | 'admin';
+export type Scope = 'users' | 'imports' | 'scim' | 'admin' | 'events';
 
 export interface ApiTokenTable {
   id: Generated<string>;
