@@ -43,15 +43,16 @@ export async function feedBounds(
 }
 
 /**
- * The events (audit events whose action is one of `actions`) among the first `scan` journal entries
- * from `from` below `xmin`, in commit order, at most `take`. Postgres stops reading at `take` matches.
+ * The events (audit events whose action is one of `actions`, written since `since`) among the first
+ * `scan` journal entries from `from` below `xmin`, in commit order, at most `take`. Postgres stops
+ * reading at `take` matches.
  */
 export async function eventsFrom(
   db: DbOrTx,
   workspaceId: string,
   from: From,
   xmin: string,
-  actions: string[],
+  filter: { actions: string[]; since: Date },
   scan: number,
   take: number,
 ): Promise<EventRow[]> {
@@ -62,7 +63,7 @@ export async function eventsFrom(
       where workspace_id = ${workspaceId} and ${after(from)} and tx < ${xmin}::xid8
       order by tx, id limit ${scan}
     ) e
-    where e.action = any(${actions}::text[])
+    where e.action = any(${filter.actions}::text[]) and e.created_at >= ${filter.since}
     order by e.tx, e.id limit ${take}`.execute(db);
   return rows;
 }

@@ -46,8 +46,8 @@ export async function readFeed(
 ): Promise<Feed> {
   const actions = actionsOf(opts.types);
   const limit = Math.max(1, Math.min(1000, Math.floor(opts.limit)));
-  const floor = uuidv7Floor(new Date(Date.now() - FEED_DAYS * 86_400_000));
-  const { xmin, start } = await repo.feedBounds(db, workspaceId, floor);
+  const since = new Date(Date.now() - FEED_DAYS * 86_400_000);
+  const { xmin, start } = await repo.feedBounds(db, workspaceId, uuidv7Floor(since));
   const { after } = opts;
   const stay: Feed = { events: [], next: after ?? null, hasMore: false, expired: false };
   if (!start) {
@@ -61,7 +61,7 @@ export async function readFeed(
   else if (after) expired = await repo.anyEventBetween(db, workspaceId, after, start, xmin, actions);
 
   const scan = Math.max(MIN_SCAN, limit * SCAN_PER_EVENT);
-  const rows = await repo.eventsFrom(db, workspaceId, from, xmin, actions, scan, limit + 1);
+  const rows = await repo.eventsFrom(db, workspaceId, from, xmin, { actions, since }, scan, limit + 1);
   if (rows.length > limit) {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1]!;
