@@ -84,6 +84,27 @@ describe('readEvents, latestCursor and findEvent', () => {
   });
 });
 
+describe('latestCursor', () => {
+  it('orders transactions as numbers, not as text', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const rows = ['9', '10'].map((tx) => ({ tx, id: newId() }));
+    await ctx.db
+      .insertInto('audit_events')
+      .values(
+        rows.map((r) => ({
+          ...r,
+          workspace_id: ws.workspaceId,
+          actor: 'test',
+          source: 'api',
+          action: 'group.created',
+          target_type: 'group',
+        })),
+      )
+      .execute();
+    expect(await latestCursor(ctx.db, ws.workspaceId)).toBe(encodeCursor(rows[1]!));
+  });
+});
+
 describe('the 30-day window', () => {
   const day = 86_400_000;
   const oldId = (n: number) =>

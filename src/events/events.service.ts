@@ -44,6 +44,13 @@ export async function readFeed(
   workspaceId: string,
   opts: { after?: Position; types?: readonly EventType[]; limit: number },
 ): Promise<Feed> {
+  // In a transaction of the caller's, its planner settings are left as they are.
+  if (!db.isTransaction) {
+    return db.transaction().execute(async (tx) => {
+      await repo.preferIndexOrder(tx);
+      return readFeed(tx, workspaceId, opts);
+    });
+  }
   const actions = actionsOf(opts.types);
   const limit = Math.max(1, Math.min(1000, Math.floor(opts.limit)));
   const since = new Date(Date.now() - FEED_DAYS * 86_400_000);
