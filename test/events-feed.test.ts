@@ -128,3 +128,29 @@ describe('GET /v1/events: filters, paging and refusals', () => {
     expect(JSON.stringify(await readOn(ctx.app, b.token))).not.toContain('p1@example.com');
   });
 });
+
+describe('the OpenAPI of the feed', () => {
+  it('declares GET /v1/events with its scope, parameters, summary, description and answers', async () => {
+    const doc = (await call(ctx.app, 'GET', '/docs/json')).body;
+    const op = doc.paths['/v1/events'].get;
+    expect(op.summary).toBeTruthy();
+    expect(op.description).toContain('after');
+    expect(op.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['after', 'limit', 'types']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '403', '410']);
+    const ref: string = op.responses['200'].content['application/json'].schema.properties.data.items.$ref;
+    const event = doc.components.schemas[ref.split('/').pop()!];
+    expect(
+      event.properties.type.anyOf.map((t: { enum?: string[]; const?: string }) => t.const ?? t.enum?.[0]),
+    ).toEqual([
+      'user.created',
+      'user.updated',
+      'user.deactivated',
+      'user.reactivated',
+      'user.deleted',
+      'invitation.accepted',
+      'import.completed',
+      'import.failed',
+      'import.reverted',
+    ]);
+  });
+});
