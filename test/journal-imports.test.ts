@@ -115,6 +115,20 @@ describe('the journal of imports', () => {
     expect(status[deactivated.userId]).toBe('deactivated');
   });
 
+  it('an import with failed rows ends with import.completed saying completed_with_errors', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const imp = await run(ws.token, 'email,name\nok@example.com,Ok\nnot-an-address,Bad\n');
+    expect(imp.status).toBe('completed_with_errors');
+    const [entry, ...others] = await audit(ws.token, `source=csv:${imp.id}&targetType=import`);
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({
+      action: 'import.completed',
+      targetId: imp.id,
+      changes: { status: { from: 'processing', to: 'completed_with_errors' } },
+      details: { status: 'completed_with_errors', counts: { created: 1, failed: 1 } },
+    });
+  });
+
   it('an Excel import is journaled the same way', async () => {
     const ws = await makeWorkspace(ctx.db);
     const bytes = await workbook([
