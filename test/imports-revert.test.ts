@@ -87,13 +87,20 @@ describe('POST /v1/imports/:id/revert', () => {
     expect(invitations.map((i) => i.status)).toEqual(['revoked', 'revoked', 'revoked']);
     const original = (await call(ctx.app, 'GET', `/v1/imports/${imp.id}`, { token: ws.token })).body;
     expect(original.revertedBy).toBe(done.id);
-    // The journal: one user.deleted per user, source revert:<the revert's id>.
+    // The journal: one user.deleted per user, source revert:<the revert's id>, then import.reverted on
+    // the original once the revert completed.
     const journal = await call(ctx.app, 'GET', `/v1/audit?source=revert:${done.id}`, { token: ws.token });
     expect(journal.body.data.map((e: { action: string }) => e.action)).toEqual([
+      'import.reverted',
       'user.deleted',
       'user.deleted',
       'user.deleted',
     ]);
+    expect(journal.body.data[0]).toMatchObject({
+      targetType: 'import',
+      targetId: imp.id,
+      details: { revertId: done.id, status: 'completed', counts: { deleted: 3 } },
+    });
 
     // Once is enough; a revert is not itself revertible; a dry run neither.
     const again = await call(ctx.app, 'POST', `/v1/imports/${imp.id}/revert`, { token: ws.token, body: {} });

@@ -113,9 +113,11 @@ export interface AuditEventTable {
   changes: Json<Record<string, unknown> | null> | null;
   details: Json<Record<string, unknown> | null> | null;
   created_at: Timestamp;
+  /** The writing transaction's id (xid8, as text): the events feed reads in (tx, id) order. */
+  tx: Generated<string>;
 }
 
-export type Scope = 'users' | 'imports' | 'scim' | 'admin';
+export type Scope = 'users' | 'imports' | 'scim' | 'admin' | 'events';
 
 export interface ApiTokenTable {
   id: Generated<string>;
