@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationSecret, invitationToken } from '../src/provisioning/invitation-tokens.js';
+import { currentToken } from '../src/provisioning/invitation-tokens.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { call, useTestContext } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
@@ -130,11 +130,11 @@ describe('POST /v1/imports/:id/revert', () => {
     const u4 = (await call(ctx.app, 'GET', '/v1/users?q=u4@', { token: ws.token })).body.data[0];
     const inv = await ctx.db
       .selectFrom('invitations')
-      .select('id')
+      .select(['workspace_id', 'id'])
       .where('user_id', '=', u4.id)
       .where('status', '=', 'pending')
       .executeTakeFirstOrThrow();
-    const token = invitationToken(await invitationSecret(ctx.db), inv.id);
+    const token = currentToken(inv.workspace_id, inv.id);
     expect((await call(ctx.app, 'POST', '/v1/invitations/accept', { body: { token } })).status).toBe(200);
 
     const done = await revert(ws.token, upsert.id);

@@ -86,7 +86,8 @@ export interface InvitationTable {
   workspace_id: string;
   id: Generated<string>;
   user_id: string;
-  token_hash: Buffer;
+  /** Legacy invitations only (tokens from before tokens carried their ids); null for new ones. */
+  token_hash: Buffer | null;
   status: Generated<'pending' | 'accepted' | 'revoked'>;
   expires_at: Timestamp;
   send_state: Generated<'queued' | 'sending' | 'sent' | 'failed' | 'not_sent'>;
