@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { invitationSecret, invitationToken } from '../src/provisioning/invitation-tokens.js';
+import { currentToken } from '../src/provisioning/invitation-tokens.js';
 import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { readOn, readUntil, type FeedEvent } from './support/events.js';
 import { makeWorkspace } from './support/factories.js';
@@ -34,7 +34,7 @@ async function inviteToken(workspaceId: string, userId: string): Promise<string>
     .where('user_id', '=', userId)
     .orderBy('id', 'desc')
     .executeTakeFirstOrThrow();
-  return invitationToken(await invitationSecret(), inv.id);
+  return currentToken(workspaceId, inv.id);
 }
 
 /**
