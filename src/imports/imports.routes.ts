@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { IdParams, Page, PageQuery, errorResponses } from '../api/common.js';
 import { enqueueImport } from '../queues/imports.js';
 import { claimIdempotencyKey, releaseIdempotencyKey, type KeyRow } from './idempotency.service.js';
 import {
@@ -16,7 +16,7 @@ import {
 import { deleteSavedMapping, listSavedMappings } from './mappings.service.js';
 import { templateCsv } from './pipeline/report-writer.js';
 import { importReport } from './report.service.js';
-import { Import, ImportRow, MappingParams, RowsQuery, SavedMapping, UploadQuery } from './schemas.js';
+import { Import, ImportRow, MappingParams, RowsQuery, SavedMapping, UploadQuery } from '../api/imports.js';
 import { acceptUpload } from './upload.service.js';
 import { discard } from './spool.js';
 import { readUpload } from './upload-request.js';

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, errorResponses } from '../lib/schemas.js';
+import { IdParams, errorResponses } from '../api/common.js';
 import { enqueueImport } from '../queues/imports.js';
 import { toImport } from './imports.service.js';
 import { startRevert } from './revert.service.js';
-import { Import, RevertBody } from './schemas.js';
+import { Import, RevertBody } from '../api/imports.js';
 
 /** Undoing an import: a new import of kind `revert`, run by the worker like any import. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { errorResponses } from '../lib/schemas.js';
+import { errorResponses } from '../api/common.js';
 import { fixImportRow } from './row-fixes.service.js';
-import { ImportRow, RowFixBody, RowParams } from './schemas.js';
+import { ImportRow, RowFixBody, RowParams } from '../api/imports.js';
 
 /** Correcting failed rows in the app, before `POST /v1/imports/:id/retry` runs them again. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {

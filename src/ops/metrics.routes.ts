@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses } from '../lib/schemas.js';
+import { errorResponses } from '../api/common.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../lib/errors.js';
-import { errorResponses } from '../lib/schemas.js';
+import { errorResponses } from '../api/common.js';
 import { postgresReady } from './health.service.js';
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]);

@@ -2,12 +2,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ErrorBody } from '../lib/schemas.js';
+import { ErrorBody, ScimErrorBody } from '../api/common.js';
 
 /** OpenAPI 3 built from the route schemas, browsable at /docs (JSON at /docs/json). */
 export default fp(
   async function openapi(app: FastifyInstance) {
     app.addSchema(ErrorBody);
+    app.addSchema(ScimErrorBody);
     await app.register(swagger, {
       openapi: {
         info: {

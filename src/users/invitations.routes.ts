@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { callerOf } from '../auth/plugin.js';
 import { AppError } from '../lib/errors.js';
-import { IdParams, errorResponses } from '../lib/schemas.js';
+import { IdParams, errorResponses } from '../api/common.js';
 import { acceptInvitation, inspectInvitation } from '../provisioning/invitations.js';
 import { enqueueResend } from '../queues/resends.js';
 import { acceptPage, type PageState } from './accept-page.js';
 import { afterWrite } from './after-write.js';
 import { getResend, requestResend, resendInvitation } from './invitations.service.js';
-import { Resend, ResendBody, User } from './user.schemas.js';
+import { Resend, ResendBody, User } from '../api/users.js';
 import { getUser } from './users.service.js';
 
 const TokenBody = Type.Object({ token: Type.String({ maxLength: 500 }) }, { additionalProperties: false });

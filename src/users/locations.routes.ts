@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { IdParams, Page, PageQuery, errorResponses } from '../api/common.js';
 import { createLocation, listLocations, renameLocation } from './locations.service.js';
-import { Location, NewLocationBody } from './schemas.js';
+import { Location, NewLocationBody } from '../api/roles.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
-import { NewRoleBody, Role, RolePatchBody } from './schemas.js';
+import { IdParams, Page, PageQuery, errorResponses } from '../api/common.js';
+import { NewRoleBody, Role, RolePatchBody } from '../api/roles.js';
 import { createRole, listRoles, updateRole } from './roles.service.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {

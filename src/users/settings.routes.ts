@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { Page, errorResponses } from '../lib/schemas.js';
+import { Page, errorResponses } from '../api/common.js';
 import { listAudit } from './audit.service.js';
 import { getSettings, updateSettings } from './settings.service.js';
-import { AuditEvent, AuditQuery, Settings, SettingsPatchBody } from './user.schemas.js';
+import { AuditEvent, AuditQuery, Settings, SettingsPatchBody } from '../api/settings.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, errorResponses } from '../lib/schemas.js';
+import { IdParams, Page, errorResponses } from '../api/common.js';
 import { afterWrite } from './after-write.js';
 import {
   BulkAnswer,
@@ -10,7 +10,7 @@ import {
   User,
   UserListQuery,
   UserPatchBody,
-} from './user.schemas.js';
+} from '../api/users.js';
 import { bulkUsers, type BulkAction } from './bulk.service.js';
 import { createUser, deleteUser, getUser, listUsers, parseIfMatch, updateUser } from './users.service.js';
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { scimErrors } from '../../api/common.js';
 import type { FastifyReply } from 'fastify';
 import {
   getResourceType,
@@ -18,18 +19,6 @@ const Resource = Type.Object(
   { schemas: Type.Array(Type.String()) },
   { additionalProperties: true, description: 'a SCIM resource (RFC 7643)' },
 );
-const ScimErrorBody = Type.Object(
-  {
-    schemas: Type.Array(Type.String()),
-    status: Type.String(),
-    scimType: Type.Optional(Type.String()),
-    detail: Type.String(),
-  },
-  { additionalProperties: true, description: 'SCIM error (RFC 7644 §3.12)' },
-);
-const scimErrors = (...statuses: number[]): Record<number, TSchema> =>
-  Object.fromEntries(statuses.map((s) => [s, ScimErrorBody]));
-
 const FilterQuery = Type.Object({
   filter: Type.Optional(Type.String({ description: 'not supported here: 403' })),
 });

@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { FIELDS } from './pipeline/aliases.js';
+import { Nullable } from './common.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+/** The fields an import fills, in the order the Import's `mapping` and the alias table list them. */
+export const FIELDS = ['email', 'name', 'givenName', 'familyName', 'role', 'location', 'externalId'] as const;
+export type Field = (typeof FIELDS)[number];
+
 const Count = Type.Integer({ minimum: 0 });
 const FieldName = Type.Union(
   FIELDS.map((f) => Type.Literal(f)),

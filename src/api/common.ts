@@ -1,5 +1,14 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
+/**
+ * The API's shapes (STYLE habit 15): each TypeBox schema here is a route's validation, its OpenAPI,
+ * and, as `Static<typeof Schema>`, the type the services return and the web app reads. These modules
+ * import nothing but TypeBox, so the web app's build can read them (type-only).
+ */
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Ref = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+
 export const ErrorBody = Type.Object(
   {
     error: Type.Object(
@@ -12,6 +21,16 @@ export const ErrorBody = Type.Object(
     ),
   },
   { $id: 'Error', additionalProperties: true },
+);
+
+export const ScimErrorBody = Type.Object(
+  {
+    schemas: Type.Array(Type.String()),
+    status: Type.String({ description: 'the HTTP status, as a string' }),
+    scimType: Type.Optional(Type.String({ description: 'RFC 7644 §3.12 error type, such as uniqueness' })),
+    detail: Type.String({ description: 'what went wrong and what to do' }),
+  },
+  { $id: 'ScimError', additionalProperties: true, description: 'SCIM error (RFC 7644 §3.12)' },
 );
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -32,6 +51,13 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(
     statuses.map((s) => [s, Type.Ref('Error', { description: ERROR_DESCRIPTIONS[s] ?? 'error' })]),
+  );
+}
+
+/** Response schemas for the SCIM error statuses a route can answer. */
+export function scimErrors(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(
+    statuses.map((s) => [s, Type.Ref('ScimError', { description: ERROR_DESCRIPTIONS[s] ?? 'error' })]),
   );
 }
 

@@ -1,0 +1,65 @@
+import { Type } from '@sinclair/typebox';
+import { Nullable, Ref } from './common.js';
+
+export const Settings = Type.Object(
+  {
+    defaultRole: Ref,
+    invitationTtlHours: Type.Integer(),
+    scimSendInvites: Type.Boolean(),
+    scimCreatesLocations: Type.Boolean(),
+    syncThresholdPercent: Type.Integer(),
+    syncThresholdMin: Type.Integer(),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Settings' },
+);
+
+export const SettingsPatchBody = Type.Object(
+  {
+    defaultRole: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+    invitationTtlHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 8760 })),
+    scimSendInvites: Type.Optional(Type.Boolean()),
+    scimCreatesLocations: Type.Optional(Type.Boolean()),
+    syncThresholdPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    syncThresholdMin: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const AuditEvent = Type.Object({
+  id: Type.String(),
+  actor: Type.String(),
+  action: Type.String(),
+  source: Type.String(),
+  targetType: Type.String(),
+  targetId: Nullable(Type.String()),
+  userId: Nullable(Type.String()),
+  changes: Type.Unknown(),
+  details: Type.Unknown(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const AuditQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+    userId: Type.Optional(Type.String({ format: 'uuid' })),
+    since: Type.Optional(Type.String({ description: 'events at or after this ISO 8601 date-time' })),
+    until: Type.Optional(Type.String({ description: 'events before this ISO 8601 date-time' })),
+    action: Type.Optional(Type.String({ maxLength: 100 })),
+    source: Type.Optional(Type.String({ maxLength: 100 })),
+    actor: Type.Optional(Type.String({ maxLength: 100 })),
+    targetType: Type.Optional(
+      Type.Union([
+        Type.Literal('user'),
+        Type.Literal('group'),
+        Type.Literal('import'),
+        Type.Literal('settings'),
+        Type.Literal('location'),
+        Type.Literal('invitation'),
+      ]),
+    ),
+    targetId: Type.Optional(Type.String({ format: 'uuid' })),
+  },
+  { additionalProperties: false },
+);
