@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { EXAMPLE } from './examples.js';
 
 export const Role = Type.Object(
   {
@@ -9,7 +10,19 @@ export const Role = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Role' },
+  {
+    $id: 'Role',
+    examples: [
+      {
+        id: EXAMPLE.roleId,
+        name: 'Customer Success',
+        rank: 20,
+        isDefault: false,
+        createdAt: EXAMPLE.created,
+        updatedAt: EXAMPLE.created,
+      },
+    ],
+  },
 );
 
 export const NewRoleBody = Type.Object(
@@ -17,7 +30,7 @@ export const NewRoleBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 1000 }),
     rank: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000, default: 0 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Team Lead', rank: 15 }] },
 );
 
 export const RolePatchBody = Type.Object(
@@ -25,7 +38,7 @@ export const RolePatchBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     rank: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ rank: 30 }] },
 );
 
 export const Location = Type.Object(
@@ -35,10 +48,15 @@ export const Location = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Location' },
+  {
+    $id: 'Location',
+    examples: [
+      { id: EXAMPLE.locationId, name: 'London', createdAt: EXAMPLE.created, updatedAt: EXAMPLE.created },
+    ],
+  },
 );
 
 export const NewLocationBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 1000 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'São Paulo' }] },
 );

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable, Ref } from './common.js';
+import { EXAMPLE } from './examples.js';
 
 export const Settings = Type.Object(
   {
@@ -11,7 +12,20 @@ export const Settings = Type.Object(
     syncThresholdMin: Type.Integer(),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Settings' },
+  {
+    $id: 'Settings',
+    examples: [
+      {
+        defaultRole: { id: EXAMPLE.defaultRoleId, name: 'Member' },
+        invitationTtlHours: 168,
+        scimSendInvites: false,
+        scimCreatesLocations: true,
+        syncThresholdPercent: 10,
+        syncThresholdMin: 10,
+        updatedAt: EXAMPLE.updated,
+      },
+    ],
+  },
 );
 
 export const SettingsPatchBody = Type.Object(
@@ -23,21 +37,43 @@ export const SettingsPatchBody = Type.Object(
     syncThresholdPercent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     syncThresholdMin: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ invitationTtlHours: 72, scimSendInvites: true }],
+  },
 );
 
-export const AuditEvent = Type.Object({
-  id: Type.String(),
-  actor: Type.String(),
-  action: Type.String(),
-  source: Type.String(),
-  targetType: Type.String(),
-  targetId: Nullable(Type.String()),
-  userId: Nullable(Type.String()),
-  changes: Type.Unknown(),
-  details: Type.Unknown(),
-  createdAt: Type.String({ format: 'date-time' }),
-});
+export const AuditEvent = Type.Object(
+  {
+    id: Type.String(),
+    actor: Type.String(),
+    action: Type.String(),
+    source: Type.String(),
+    targetType: Type.String(),
+    targetId: Nullable(Type.String()),
+    userId: Nullable(Type.String()),
+    changes: Type.Unknown(),
+    details: Type.Unknown(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  {
+    examples: [
+      {
+        id: EXAMPLE.auditId,
+        actor: 'lp_k3Jd9QmZ2x',
+        action: 'user.updated',
+        source: 'api',
+        targetType: 'user',
+        targetId: EXAMPLE.userId,
+        userId: EXAMPLE.userId,
+        changes: { role: { from: 'Customer Success', to: 'Admin' } },
+        details: null,
+        createdAt: EXAMPLE.updated,
+      },
+    ],
+  },
+);
 
 export const AuditQuery = Type.Object(
   {

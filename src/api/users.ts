@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Nullable, Ref } from './common.js';
+import { EXAMPLE } from './examples.js';
 
 export const User = Type.Object(
   {
@@ -24,9 +25,30 @@ export const User = Type.Object(
     ]),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
-    version: Type.Integer(),
+    version: Type.Integer({ description: 'also the ETag; PATCH and DELETE honour If-Match' }),
   },
-  { $id: 'User' },
+  {
+    $id: 'User',
+    examples: [
+      {
+        id: EXAMPLE.userId,
+        userName: 'ann.lee@example.com',
+        email: 'ann.lee@example.com',
+        name: 'Ann Lee',
+        givenName: 'Ann',
+        familyName: 'Lee',
+        role: { id: EXAMPLE.roleId, name: 'Customer Success' },
+        location: { id: EXAMPLE.locationId, name: 'London' },
+        status: 'invited',
+        externalId: null,
+        managedBy: null,
+        invitation: { status: 'pending', sentAt: EXAMPLE.created, expiresAt: EXAMPLE.expires },
+        createdAt: EXAMPLE.created,
+        updatedAt: EXAMPLE.created,
+        version: 1,
+      },
+    ],
+  },
 );
 
 const Name = Type.String({ maxLength: 1000 });
@@ -41,7 +63,18 @@ export const NewUserBody = Type.Object(
     location: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
     sendInvite: Type.Optional(Type.Boolean({ default: true })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        email: 'ann.lee@example.com',
+        givenName: 'Ann',
+        familyName: 'Lee',
+        role: 'Customer Success',
+        location: 'London',
+      },
+    ],
+  },
 );
 
 export const UserPatchBody = Type.Object(
@@ -53,7 +86,11 @@ export const UserPatchBody = Type.Object(
     location: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deactivated')])),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ familyName: 'Lee-Smith', role: 'Admin', location: null }],
+  },
 );
 
 export const UserListQuery = Type.Object(
@@ -77,21 +114,39 @@ export const ResendBody = Type.Object(
     status: Type.Union([Type.Literal('expired'), Type.Literal('pending')]),
     olderThanDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ status: 'expired', olderThanDays: 7 }] },
 );
 
-export const Resend = Type.Object({
-  id: Type.String(),
-  status: Type.Union(['queued', 'processing', 'completed', 'failed'].map((s) => Type.Literal(s))),
-  invitationStatus: Type.Union([Type.Literal('expired'), Type.Literal('pending')]),
-  olderThanDays: Type.Union([Type.Integer(), Type.Null()]),
-  matched: Type.Integer(),
-  resent: Type.Integer(),
-  error: Nullable(Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Nullable(Type.String({ format: 'date-time' })),
-  finishedAt: Nullable(Type.String({ format: 'date-time' })),
-});
+export const Resend = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.Union(['queued', 'processing', 'completed', 'failed'].map((s) => Type.Literal(s))),
+    invitationStatus: Type.Union([Type.Literal('expired'), Type.Literal('pending')]),
+    olderThanDays: Type.Union([Type.Integer(), Type.Null()]),
+    matched: Type.Integer(),
+    resent: Type.Integer(),
+    error: Nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Nullable(Type.String({ format: 'date-time' })),
+    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  {
+    examples: [
+      {
+        id: EXAMPLE.resendId,
+        status: 'completed',
+        invitationStatus: 'expired',
+        olderThanDays: 7,
+        matched: 42,
+        resent: 42,
+        error: null,
+        createdAt: EXAMPLE.created,
+        startedAt: EXAMPLE.created,
+        finishedAt: EXAMPLE.created,
+      },
+    ],
+  },
+);
 
 export const BulkBody = Type.Object(
   {
@@ -107,29 +162,51 @@ export const BulkBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ action: 'set_role', ids: [EXAMPLE.userId, EXAMPLE.otherUserId], value: 'Admin' }],
+  },
 );
 
 const BulkStatus = Type.Union(
   ['updated', 'unchanged', 'deleted', 'invited', 'skipped', 'failed'].map((s) => Type.Literal(s)),
 );
 
-export const BulkAnswer = Type.Object({
-  action: Type.String(),
-  results: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      status: BulkStatus,
-      errorCode: Type.Union([Type.String(), Type.Null()]),
-      errorMessage: Type.Union([Type.String(), Type.Null()]),
+export const BulkAnswer = Type.Object(
+  {
+    action: Type.String(),
+    results: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        status: BulkStatus,
+        errorCode: Type.Union([Type.String(), Type.Null()]),
+        errorMessage: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+    counts: Type.Object({
+      updated: Type.Integer(),
+      unchanged: Type.Integer(),
+      deleted: Type.Integer(),
+      invited: Type.Integer(),
+      skipped: Type.Integer(),
+      failed: Type.Integer(),
     }),
-  ),
-  counts: Type.Object({
-    updated: Type.Integer(),
-    unchanged: Type.Integer(),
-    deleted: Type.Integer(),
-    invited: Type.Integer(),
-    skipped: Type.Integer(),
-    failed: Type.Integer(),
-  }),
-});
+  },
+  {
+    examples: [
+      {
+        action: 'set_role',
+        results: [
+          { id: EXAMPLE.userId, status: 'updated', errorCode: null, errorMessage: null },
+          {
+            id: EXAMPLE.otherUserId,
+            status: 'failed',
+            errorCode: 'role_managed_by_identity_provider',
+            errorMessage: "This user's role comes from their identity provider's groups; change it there.",
+          },
+        ],
+        counts: { updated: 1, unchanged: 0, deleted: 0, invited: 0, skipped: 0, failed: 1 },
+      },
+    ],
+  },
+);

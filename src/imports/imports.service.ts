@@ -116,7 +116,10 @@ export async function listImports(
 type SendState = 'queued' | 'sending' | 'sent' | 'failed' | 'not_sent' | null;
 
 /** A row's invitation as the report shows it: read from the invitation itself, not written back per e-mail. */
-export function invitationState(written: 'queued' | 'not_sent' | null, sendState: SendState): string | null {
+export function invitationState(
+  written: 'queued' | 'not_sent' | null,
+  sendState: SendState,
+): ImportRowJson['invitation'] {
   if (written !== 'queued') return written;
   if (sendState === 'sent') return 'sent';
   if (sendState === 'failed') return 'failed';
@@ -131,7 +134,7 @@ export interface ImportRowJson {
   role: string | null;
   location: string | null;
   status: RowStatus;
-  invitation: string | null;
+  invitation: 'queued' | 'sent' | 'not_sent' | 'failed' | null;
   errorCode: string | null;
   errorMessage: string | null;
   userId: string | null;
