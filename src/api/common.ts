@@ -6,6 +6,7 @@ import {
   type TOptional,
   type TProperties,
   type TSchema,
+  type Static,
   type TString,
 } from '@sinclair/typebox';
 
@@ -41,6 +42,7 @@ export function asQueryStrings<P extends TProperties>(
 }
 
 export const Ref = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+export type Ref = Static<typeof Ref>;
 
 export const ErrorBody = Type.Object(
   {

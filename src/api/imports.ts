@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Literals, Nullable, asQueryStrings } from './common.js';
 import { EXAMPLE } from './examples.js';
 
@@ -11,7 +11,8 @@ const FieldName = Type.Union(
   FIELDS.map((f) => Type.Literal(f)),
   { description: 'a field an import fills' },
 );
-const Source = Type.Union([Type.Literal('alias'), Type.Literal('saved'), Type.Literal('explicit')]);
+export const MAPPING_SOURCES = ['alias', 'saved', 'explicit'] as const;
+const Source = Literals(MAPPING_SOURCES);
 
 export const MODES = ['create', 'upsert', 'sync'] as const;
 
@@ -53,10 +54,13 @@ export const Import = Type.Object(
       description:
         'the input column each field is read from (email, name, givenName, familyName, role, location, externalId)',
     }),
-    mappingSources: Type.Partial(Type.Object(Object.fromEntries(FIELDS.map((f) => [f, Source]))), {
-      description:
-        'how each field of `mapping` was found: explicit (the mapping option), saved (a saved mapping of the workspace) or alias',
-    }),
+    mappingSources: Type.Partial(
+      Type.Object(Object.fromEntries(FIELDS.map((f) => [f, Source])) as Record<Field, typeof Source>),
+      {
+        description:
+          'how each field of `mapping` was found: explicit (the mapping option), saved (a saved mapping of the workspace) or alias',
+      },
+    ),
     warnings: Type.Array(ImportWarning, {
       description:
         'column_not_used: a column no field reads that looks like one; default_role_applied: no column gives roles',
@@ -310,3 +314,13 @@ export const MappingParams = Type.Object({
     examples: ['Job role'],
   }),
 });
+
+export type ImportMode = (typeof MODES)[number];
+export type ImportStatus = (typeof IMPORT_STATUSES)[number];
+export type RowStatus = (typeof ROW_STATUSES)[number];
+export type Import = Static<typeof Import>;
+export type Counts = Import['counts'];
+export type ImportRow = Static<typeof ImportRow>;
+export type ImportWarning = Static<typeof ImportWarning>;
+export type MappingSource = (typeof MAPPING_SOURCES)[number];
+export type SavedMapping = Static<typeof SavedMapping>;

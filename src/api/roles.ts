@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { EXAMPLE } from './examples.js';
 
 export const Role = Type.Object(
@@ -60,3 +60,6 @@ export const NewLocationBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 1000 }) },
   { additionalProperties: false, examples: [{ name: 'São Paulo' }] },
 );
+
+export type Role = Static<typeof Role>;
+export type Location = Static<typeof Location>;

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, Ref } from './common.js';
 import { EXAMPLE } from './examples.js';
 
@@ -99,3 +99,7 @@ export const AuditQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export type Settings = Static<typeof Settings>;
+export type SettingsPatch = Static<typeof SettingsPatchBody>;
+export type AuditEvent = Static<typeof AuditEvent>;

@@ -11,7 +11,7 @@ import {
   UserListQuery,
   UserPatchBody,
 } from '../api/users.js';
-import { bulkUsers, type BulkAction } from './bulk.service.js';
+import { bulkUsers } from './bulk.service.js';
 import { createUser, deleteUser, getUser, listUsers, parseIfMatch, updateUser } from './users.service.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -51,8 +51,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const body = request.body as { action: BulkAction; ids: string[]; value?: string | null };
-      const answer = await bulkUsers(app.db, actor(request), body);
+      const answer = await bulkUsers(app.db, actor(request), request.body);
       await afterWrite(app, request.log, callerOf(request).workspaceId, answer.invited ? 'queued' : null);
       return { action: answer.action, results: answer.results, counts: answer.counts };
     },
