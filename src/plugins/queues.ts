@@ -9,7 +9,7 @@ export default fp(
   async function queues(app: FastifyInstance) {
     const connection: Redis = producerConnection(app.config.redisUrl);
     connection.on('error', (err) => app.log.debug({ err }, 'redis connection error'));
-    const instance = new Queues(connection, app.config.queuePrefix);
+    const instance = new Queues(connection, app.config.queuePrefix, app.log);
     app.decorate('queues', instance);
     app.decorate('redis', connection);
     app.decorate('redisReady', async () => {

@@ -1,3 +1,5 @@
+import type { JobsOptions } from 'bullmq';
+
 /**
  * The one typed job map: queue → job name → payload. Payloads carry ids, never rows or personal data.
  * BullMQ queue names and job ids must not contain ':'.
@@ -44,3 +46,60 @@ export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];
+
+const DAY = 24 * 3600;
+
+/**
+ * Each job's options: attempts, backoff and how long finished jobs are kept. The enqueue helpers add
+ * only what depends on the job in hand (its jobId, a batch's parent and priority).
+ */
+export const JOB_OPTIONS: { [Q in QueueName]: Record<JobName<Q>, JobsOptions> } = {
+  maintenance: {
+    sweep: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { count: 1_000, age: DAY },
+      removeOnFail: { count: 5_000, age: 7 * DAY },
+    },
+  },
+  email: {
+    drain: {
+      attempts: 5,
+      // An SMTP outage of a minute or so is ridden out; after that the sweeper takes over.
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: true,
+      removeOnFail: { count: 1_000, age: 7 * DAY },
+    },
+  },
+  imports: {
+    run: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: { count: 1_000, age: DAY },
+      removeOnFail: { count: 1_000, age: 7 * DAY },
+    },
+    batch: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000 },
+      failParentOnFailure: true,
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: 7 * DAY },
+    },
+  },
+  invitations: {
+    resend: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: true,
+      removeOnFail: true,
+    },
+  },
+  scim: {
+    bulk: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { count: 1_000, age: DAY },
+      removeOnFail: { count: 1_000, age: 7 * DAY },
+    },
+  },
+};
