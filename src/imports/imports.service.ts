@@ -132,21 +132,21 @@ export async function cancelImport(db: Db, workspaceId: string, id: string): Pro
     const row = await imports.lockImport(tx, workspaceId, id);
     if (!row) throw importNotFound(id);
     if (row.status === 'queued') {
-      await imports.setImport(tx, workspaceId, id, {
-        status: 'cancelled',
-        finished_at: new Date(),
-        cancel_requested: true,
-      });
-    } else if (row.status === 'processing') {
-      await imports.setImport(tx, workspaceId, id, { cancel_requested: true });
-    } else {
-      throw new AppError(
-        409,
-        'import_not_cancellable',
-        `This import is ${row.status}; only a queued or processing import can be cancelled.`,
+      return toImport(
+        await imports.setImport(tx, workspaceId, id, {
+          status: 'cancelled',
+          finished_at: new Date(),
+          cancel_requested: true,
+        }),
       );
     }
-    return toImport((await imports.findImport(tx, workspaceId, id))!);
+    if (row.status === 'processing')
+      return toImport(await imports.setImport(tx, workspaceId, id, { cancel_requested: true }));
+    throw new AppError(
+      409,
+      'import_not_cancellable',
+      `This import is ${row.status}; only a queued or processing import can be cancelled.`,
+    );
   });
 }
 
@@ -173,14 +173,13 @@ export async function retryImport(db: Db, workspaceId: string, id: string): Prom
     }
     await resetFailedRows(tx, workspaceId, id);
     await imports.recount(tx, workspaceId, id);
-    await imports.setImport(tx, workspaceId, id, {
+    return imports.setImport(tx, workspaceId, id, {
       status: 'queued',
       attempt: row.attempt + 1,
       cancel_requested: false,
       error: null,
       finished_at: null,
     });
-    return (await imports.findImport(tx, workspaceId, id))!;
   });
 }
 

@@ -1,5 +1,5 @@
 import { refreshStatistics, type Db } from '../db/index.js';
-import { engineSettingsForSync } from './settings.repository.js';
+import { findSettings } from '../provisioning/settings.repository.js';
 import * as imports from './imports.repository.js';
 import { markDuplicates, maxIdx } from './rows.repository.js';
 import { stageDeactivations, syncCounts } from './sync.repository.js';
@@ -35,9 +35,10 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
     started_at: found.started_at ?? now(),
   });
   await markDuplicates(db, workspaceId, importId);
-  await imports.recount(db, workspaceId, importId);
+  let imp = await imports.recount(db, workspaceId, importId);
   if (found.mode === 'sync') {
-    const settings = await engineSettingsForSync(db, workspaceId);
+    const settings = await findSettings(db, workspaceId);
+    if (!settings) throw new Error(`workspace ${workspaceId} has no settings`);
     const { absent, base } = await syncCounts(db, workspaceId, importId);
     const threshold = syncThreshold(base, settings.sync_threshold_percent, settings.sync_threshold_min);
     if (absent > threshold && found.confirm_deactivations !== absent) {
@@ -48,16 +49,19 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
           `If that is intended, upload again with confirmDeactivations=${absent}.`,
       };
       if (!found.dry_run) {
-        await imports.setImportError(db, workspaceId, importId, 'failed', error);
-        return { kind: 'failed', imp: (await imports.findImport(db, workspaceId, importId))! };
+        return {
+          kind: 'failed',
+          imp: await imports.setImportError(db, workspaceId, importId, 'failed', error),
+        };
       }
       // A dry run reports the number and the warning, and still shows who would be deactivated.
-      await imports.setImportError(db, workspaceId, importId, 'processing', error);
+      imp = await imports.setImportError(db, workspaceId, importId, 'processing', error);
     }
     if (absent > 0)
       await stageDeactivations(db, workspaceId, importId, await maxIdx(db, workspaceId, importId));
   }
-  return { kind: 'run', imp: (await imports.findImport(db, workspaceId, importId))! };
+  // Staging the deactivations writes rows only: the import row is as recount or the error left it.
+  return { kind: 'run', imp };
 }
 
 /** Ends a run: completed (skips alone are fine), completed_with_errors when a row failed, or cancelled. */
@@ -70,16 +74,14 @@ export async function finishRun(
   importId: string,
   cancelled: boolean,
 ): Promise<imports.ImportRow> {
-  await imports.recount(db, workspaceId, importId);
-  const imp = (await imports.findImport(db, workspaceId, importId))!;
+  const imp = await imports.recount(db, workspaceId, importId);
   const status = cancelled ? 'cancelled' : imp.failed > 0 ? 'completed_with_errors' : 'completed';
   // After a large import the planner's picture of users and invitations is stale: refresh it before the
   // import reads as done, rather than leave the next SCIM reads to plans made for an empty workspace.
   if (!imp.dry_run && imp.created + imp.updated >= ANALYZE_AFTER_ROWS) {
     await refreshStatistics(db, ['users', 'invitations']);
   }
-  await imports.setImport(db, workspaceId, importId, { status, finished_at: now() });
-  return (await imports.findImport(db, workspaceId, importId))!;
+  return imports.setImport(db, workspaceId, importId, { status, finished_at: now() });
 }
 
 /** The import a batch job belongs to, when it is still processing; cancel shows as `cancel: true`. */

@@ -12,7 +12,7 @@ import {
 } from './pipeline/mapping.js';
 import * as saved from './mappings.repository.js';
 import type { ImportOptions } from './options.js';
-import { defaultRoleName } from './settings.repository.js';
+import { defaultRoleName } from '../provisioning/settings.repository.js';
 
 /**
  * Resolves header rows against the upload's options and the workspace's saved mappings (only those of

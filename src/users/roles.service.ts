@@ -8,7 +8,7 @@ import { decodeCursor, parseLimit, toPage, type Page, type PageQuery } from '../
 import { journalChange } from './journal.js';
 import { checkedName } from './names.js';
 import * as repo from './roles.repository.js';
-import { findSettings } from './workspaces.repository.js';
+import { findSettings } from '../provisioning/settings.repository.js';
 
 export const toRole = (row: RoleRow, defaultRoleId: string | undefined): Role => ({
   id: row.id,

@@ -5,7 +5,8 @@ import { newId } from '../lib/ids.js';
 import { matchKey } from '../lib/text.js';
 import { insertAuditEvents } from '../provisioning/users.repository.js';
 import { findRole, findRoleByKey } from './roles.repository.js';
-import { findSettings, updateSettingsRow } from './workspaces.repository.js';
+import { findSettings } from '../provisioning/settings.repository.js';
+import { updateSettingsRow } from './workspaces.repository.js';
 
 async function read(db: Db, workspaceId: string): Promise<Settings> {
   const s = await findSettings(db, workspaceId);
