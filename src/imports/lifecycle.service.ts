@@ -64,10 +64,10 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
   return { kind: 'run', imp };
 }
 
-/** Ends a run: completed (skips alone are fine), completed_with_errors when a row failed, or cancelled. */
 /** Imports that create or update at least this many users refresh the planner's statistics. */
 export const ANALYZE_AFTER_ROWS = 10_000;
 
+/** Ends a run: completed (skips alone are fine), completed_with_errors when a row failed, or cancelled. */
 export async function finishRun(
   db: Db,
   workspaceId: string,
