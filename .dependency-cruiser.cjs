@@ -64,7 +64,7 @@ module.exports = {
       name: 'src-does-not-import-workers',
       comment: 'Only the entry point starts workers in the same process (ROLE=all).',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/server\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/start\\.ts$' },
       to: { path: '^workers/' },
     },
     {
