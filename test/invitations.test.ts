@@ -1,8 +1,6 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { invitationSecret, invitationToken } from '../src/provisioning/invitation-tokens.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 
 const ctx = useTestContext();
@@ -144,18 +142,7 @@ describe('GET /invitations/accept', () => {
 });
 
 describe('POST /v1/invitations/resend', () => {
-  let workers: WorkerHandle;
-  beforeAll(async () => {
-    workers = await startWorkers({
-      config: ctx.config,
-      db: ctx.db,
-      logger: pino({ level: 'silent' }),
-      sweepTasks: [],
-    });
-  });
-  afterAll(async () => {
-    await workers.close();
-  });
+  useTestWorkers(ctx);
 
   it('re-invites, as a job, the invited users whose invitation expired', async () => {
     const other = await makeWorkspace(ctx.db);
