@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call, useTestContext, useTestWorkers } from './support/context.js';
-import { makeWorkspace } from './support/factories.js';
+import { makeRole, makeWorkspace } from './support/factories.js';
 import { allRows, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '2' });
@@ -60,7 +60,7 @@ describe('retry', () => {
       202,
     );
     expect((await waitForImport(ctx.app, ws.token, first.id)).status).toBe('completed_with_errors');
-    await call(ctx.app, 'POST', '/v1/roles', { token: ws.token, body: { name: 'Sales' } });
+    await makeRole(ctx.app, ws.token, 'Sales');
     await call(ctx.app, 'POST', `/v1/imports/${first.id}/retry`, { token: ws.token });
     const fixed = await waitForImport(ctx.app, ws.token, first.id);
     const rows = await allRows(ctx.app, ws.token, first.id);

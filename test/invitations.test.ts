@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { invitationSecret, invitationToken } from '../src/provisioning/invitation-tokens.js';
 import { call, useTestContext, useTestWorkers } from './support/context.js';
-import { makeWorkspace } from './support/factories.js';
+import { makeUser, makeWorkspace } from './support/factories.js';
 
 const ctx = useTestContext();
 let ws: { workspaceId: string; token: string };
@@ -11,12 +11,7 @@ beforeAll(async () => {
 });
 
 const createUser = async (email: string) =>
-  (
-    await call(ctx.app, 'POST', '/v1/users', {
-      token: ws.token,
-      body: { name: 'Invitee', email, role: 'Admin' },
-    })
-  ).body as { id: string };
+  (await makeUser(ctx.app, ws.token, { name: 'Invitee', email, role: 'Admin' })).body as { id: string };
 
 /** The token of the user's newest invitation, rebuilt the way the e-mail drain does. */
 const tokenOf = async (userId: string): Promise<string> => {
