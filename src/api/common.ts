@@ -16,6 +16,9 @@ import {
  * import nothing but TypeBox, so the web app's build can read them (type-only).
  */
 
+export const Uuid = Type.String({ format: 'uuid' });
+export const DateTime = Type.String({ format: 'date-time' });
+
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** One of these strings (an `enum` in the OpenAPI). */
 export const Literals = <T extends string>(values: readonly T[], options?: SchemaOptions) =>
@@ -41,7 +44,7 @@ export function asQueryStrings<P extends TProperties>(
   return Type.Object(properties, options) as TObject<{ [K in keyof P]: TOptional<TString> }>;
 }
 
-export const Ref = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() });
+export const Ref = Type.Object({ id: Uuid, name: Type.String() });
 export type Ref = Static<typeof Ref>;
 
 export const ErrorBody = Type.Object(

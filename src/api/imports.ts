@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Literals, Nullable, asQueryStrings } from './common.js';
+import { asQueryStrings, DateTime, Literals, Nullable, Uuid } from './common.js';
 import { EXAMPLE } from './examples.js';
 
 /** The fields an import fills, in the order the Import's `mapping` and the alias table list them. */
@@ -37,7 +37,7 @@ export const ImportWarning = Type.Object(
 
 export const Import = Type.Object(
   {
-    id: Type.String({ format: 'uuid' }),
+    id: Uuid,
     status: Literals(IMPORT_STATUSES),
     mode: Literals(MODES),
     dryRun: Type.Boolean(),
@@ -80,12 +80,12 @@ export const Import = Type.Object(
     kind: Type.Union([Type.Literal('import'), Type.Literal('revert')], {
       description: 'revert: undoes the import revertOf (POST /v1/imports/:id/revert)',
     }),
-    revertOf: Nullable(Type.String({ format: 'uuid' })),
+    revertOf: Nullable(Uuid),
     revertedBy: Nullable(Type.String({ format: 'uuid', description: 'the revert that undid this import' })),
     error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
-    createdAt: Type.String({ format: 'date-time' }),
-    startedAt: Nullable(Type.String({ format: 'date-time' })),
-    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+    createdAt: DateTime,
+    startedAt: Nullable(DateTime),
+    finishedAt: Nullable(DateTime),
   },
   {
     $id: 'Import',
@@ -220,7 +220,7 @@ export const RowFixBody = Type.Object(
 );
 
 export const RowParams = Type.Object({
-  id: Type.String({ format: 'uuid' }),
+  id: Uuid,
   row: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the row number, as in the file' }),
 });
 

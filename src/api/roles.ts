@@ -1,14 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DateTime, Uuid } from './common.js';
 import { EXAMPLE } from './examples.js';
 
 export const Role = Type.Object(
   {
-    id: Type.String({ format: 'uuid' }),
+    id: Uuid,
     name: Type.String(),
     rank: Type.Integer({ description: 'higher wins when a user’s groups give several roles' }),
     isDefault: Type.Boolean(),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
   },
   {
     $id: 'Role',
@@ -43,10 +44,10 @@ export const RolePatchBody = Type.Object(
 
 export const Location = Type.Object(
   {
-    id: Type.String({ format: 'uuid' }),
+    id: Uuid,
     name: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
   },
   {
     $id: 'Location',

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Ref } from './common.js';
+import { DateTime, Nullable, Ref, Uuid } from './common.js';
 import { EXAMPLE } from './examples.js';
 
 export const Settings = Type.Object(
@@ -10,7 +10,7 @@ export const Settings = Type.Object(
     scimCreatesLocations: Type.Boolean(),
     syncThresholdPercent: Type.Integer(),
     syncThresholdMin: Type.Integer(),
-    updatedAt: Type.String({ format: 'date-time' }),
+    updatedAt: DateTime,
   },
   {
     $id: 'Settings',
@@ -55,7 +55,7 @@ export const AuditEvent = Type.Object(
     userId: Nullable(Type.String()),
     changes: Type.Unknown(),
     details: Type.Unknown(),
-    createdAt: Type.String({ format: 'date-time' }),
+    createdAt: DateTime,
   },
   {
     examples: [
@@ -79,7 +79,7 @@ export const AuditQuery = Type.Object(
   {
     limit: Type.Optional(Type.String()),
     cursor: Type.Optional(Type.String()),
-    userId: Type.Optional(Type.String({ format: 'uuid' })),
+    userId: Type.Optional(Uuid),
     since: Type.Optional(Type.String({ description: 'events at or after this ISO 8601 date-time' })),
     until: Type.Optional(Type.String({ description: 'events before this ISO 8601 date-time' })),
     action: Type.Optional(Type.String({ maxLength: 100 })),
@@ -95,7 +95,7 @@ export const AuditQuery = Type.Object(
         Type.Literal('invitation'),
       ]),
     ),
-    targetId: Type.Optional(Type.String({ format: 'uuid' })),
+    targetId: Type.Optional(Uuid),
   },
   { additionalProperties: false },
 );

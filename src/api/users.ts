@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Literals, Nullable, Ref } from './common.js';
+import { DateTime, Literals, Nullable, Ref, Uuid } from './common.js';
 import { EXAMPLE } from './examples.js';
 
 export const User = Type.Object(
   {
-    id: Type.String({ format: 'uuid' }),
+    id: Uuid,
     userName: Type.String(),
     email: Type.Union([Type.String(), Type.Null()]),
     name: Type.String(),
@@ -18,13 +18,13 @@ export const User = Type.Object(
     invitation: Type.Union([
       Type.Object({
         status: Type.Union(['pending', 'accepted', 'expired', 'revoked'].map((s) => Type.Literal(s))),
-        sentAt: Nullable(Type.String({ format: 'date-time' })),
-        expiresAt: Type.String({ format: 'date-time' }),
+        sentAt: Nullable(DateTime),
+        expiresAt: DateTime,
       }),
       Type.Null(),
     ]),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
+    createdAt: DateTime,
+    updatedAt: DateTime,
     version: Type.Integer({ description: 'also the ETag; PATCH and DELETE honour If-Match' }),
   },
   {
@@ -126,9 +126,9 @@ export const Resend = Type.Object(
     matched: Type.Integer(),
     resent: Type.Integer(),
     error: Nullable(Type.String()),
-    createdAt: Type.String({ format: 'date-time' }),
-    startedAt: Nullable(Type.String({ format: 'date-time' })),
-    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+    createdAt: DateTime,
+    startedAt: Nullable(DateTime),
+    finishedAt: Nullable(DateTime),
   },
   {
     examples: [
@@ -161,7 +161,7 @@ export const BULK_STATUSES = ['updated', 'unchanged', 'deleted', 'invited', 'ski
 export const BulkBody = Type.Object(
   {
     action: Literals(BULK_ACTIONS),
-    ids: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: 1000, uniqueItems: true }),
+    ids: Type.Array(Uuid, { minItems: 1, maxItems: 1000, uniqueItems: true }),
     value: Type.Optional(
       Type.Union([Type.String({ minLength: 1, maxLength: 1000 }), Type.Null()], {
         description: 'set_role: a role name; set_location: a location name, or null for none',

@@ -49,57 +49,33 @@ export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];
 
 const DAY = 24 * 3600;
 
+/** Five attempts, the first retry after `delay` ms, each next one twice as late. */
+const retried = (delay: number): JobsOptions => ({ attempts: 5, backoff: { type: 'exponential', delay } });
+/** Finished jobs kept a day (completed) and a week (failed), a thousand of each. */
+const kept = (failed = 1_000): JobsOptions => ({
+  removeOnComplete: { count: 1_000, age: DAY },
+  removeOnFail: { count: failed, age: 7 * DAY },
+});
+
 /**
  * Each job's options: attempts, backoff and how long finished jobs are kept. The enqueue helpers add
  * only what depends on the job in hand (its jobId, a batch's parent and priority).
  */
 export const JOB_OPTIONS: { [Q in QueueName]: Record<JobName<Q>, JobsOptions> } = {
-  maintenance: {
-    sweep: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { count: 1_000, age: DAY },
-      removeOnFail: { count: 5_000, age: 7 * DAY },
-    },
-  },
+  maintenance: { sweep: { ...retried(1_000), ...kept(5_000) } },
   email: {
-    drain: {
-      attempts: 5,
-      // An SMTP outage of a minute or so is ridden out; after that the sweeper takes over.
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: true,
-      removeOnFail: { count: 1_000, age: 7 * DAY },
-    },
+    // An SMTP outage of a minute or so is ridden out; after that the sweeper takes over.
+    drain: { ...retried(5_000), removeOnComplete: true, removeOnFail: { count: 1_000, age: 7 * DAY } },
   },
   imports: {
-    run: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 2_000 },
-      removeOnComplete: { count: 1_000, age: DAY },
-      removeOnFail: { count: 1_000, age: 7 * DAY },
-    },
+    run: { ...retried(2_000), ...kept() },
     batch: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1_000 },
+      ...retried(1_000),
       failParentOnFailure: true,
       removeOnComplete: { age: 3600 },
       removeOnFail: { age: 7 * DAY },
     },
   },
-  invitations: {
-    resend: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: true,
-      removeOnFail: true,
-    },
-  },
-  scim: {
-    bulk: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { count: 1_000, age: DAY },
-      removeOnFail: { count: 1_000, age: 7 * DAY },
-    },
-  },
+  invitations: { resend: { ...retried(1_000), removeOnComplete: true, removeOnFail: true } },
+  scim: { bulk: { ...retried(1_000), ...kept() } },
 };
