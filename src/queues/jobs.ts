@@ -28,6 +28,12 @@ export interface JobMap {
     /** Run a staged SCIM Bulk request (one scim_bulk_requests row), jobId bulk-<requestId>. */
     bulk: { workspaceId: string; requestId: string };
   };
+  webhooks: {
+    /** Turn a workspace's new events into deliveries, endpoint by endpoint (one chain per workspace). */
+    fanout: { workspaceId: string };
+    /** Send one endpoint's due deliveries (one chain per endpoint). */
+    deliver: { workspaceId: string; endpointId: string };
+  };
 }
 
 export type QueueName = keyof JobMap;
@@ -41,6 +47,7 @@ export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
   invitations: ['resend'],
   imports: ['run', 'batch'],
   scim: ['bulk'],
+  webhooks: ['fanout', 'deliver'],
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];

@@ -1,0 +1,127 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Db } from '../src/db/index.js';
+import type { Queues } from '../src/queues/producer.js';
+import { enqueueDeliver, enqueueFanout } from '../src/queues/webhooks.js';
+import { dueEndpoints, workspacesWithEndpoints } from '../src/webhooks/endpoints.repository.js';
+
+/** The channel the audit_events trigger notifies (migrations/20261206100000_webhooks.ts). */
+export const EVENTS_CHANNEL = 'loopit_webhook_events';
+const RECONNECT_MS = 2_000;
+/** Notifications are gathered this long, so a burst of commits makes one enqueue per workspace. */
+const GATHER_MS = 50;
+const PAGE = 500;
+
+export interface WakeupDeps {
+  databaseUrl: string;
+  db: Db;
+  queues: Queues;
+  logger: Logger;
+  /** How often the tick looks for endpoints with a delivery due (retries, tests, what Redis lost). */
+  tickMs: number;
+}
+
+/** A fan-out for every workspace with an enabled endpoint: what notifications may have missed. */
+export async function ensureFanouts(db: Db, queues: Queues): Promise<number> {
+  let count = 0;
+  let after: string | undefined;
+  for (;;) {
+    const page = await workspacesWithEndpoints(db, PAGE, after);
+    for (const workspaceId of page) await enqueueFanout(queues, workspaceId);
+    count += page.length;
+    if (page.length < PAGE) return count;
+    after = page[page.length - 1];
+  }
+}
+
+/**
+ * What wakes webhook work in a worker process. New events: the trigger on audit_events notifies at
+ * commit (only for workspaces with an enabled endpoint), and this process LISTENs on its own
+ * connection and enqueues that workspace's fan-out; after a (re)connect it enqueues every workspace's,
+ * since notifications sent while nobody listened are gone. Due deliveries (retries, tests, a chain Redis
+ * lost): a tick every `tickMs` enqueues the runs of endpoints whose next_due_at has come. Every enqueue
+ * collapses into the chain's one pending run, so several processes doing the same is harmless.
+ */
+export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> } {
+  const { logger } = deps;
+  let closed = false;
+  let client: pg.Client | undefined;
+  let reconnect: NodeJS.Timeout | undefined;
+  let gather: NodeJS.Timeout | undefined;
+  const pending = new Set<string>();
+
+  const flush = async () => {
+    gather = undefined;
+    const workspaces = [...pending];
+    pending.clear();
+    for (const workspaceId of workspaces)
+      await enqueueFanout(deps.queues, workspaceId).catch((err: unknown) =>
+        logger.warn({ err, workspaceId }, 'could not enqueue a webhook fan-out; the sweeper will'),
+      );
+  };
+
+  const listen = async (): Promise<void> => {
+    if (closed) return;
+    const c = new pg.Client({
+      connectionString: deps.databaseUrl,
+      application_name: 'loopit-provision-webhooks',
+    });
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (client === c) client = undefined;
+      c.removeAllListeners('notification');
+      void c.end().catch(() => undefined);
+      if (closed) return;
+      logger.warn({ err }, 'webhook event listener lost its connection; reconnecting');
+      reconnect = setTimeout(() => void listen(), RECONNECT_MS);
+      reconnect.unref();
+    };
+    c.on('notification', (message) => {
+      if (!message.payload) return;
+      pending.add(message.payload);
+      gather ??= setTimeout(() => void flush(), GATHER_MS);
+    });
+    c.on('error', onLost);
+    c.on('end', () => onLost());
+    try {
+      await c.connect();
+      await c.query(`listen ${EVENTS_CHANNEL}`);
+      if (closed) return void c.end().catch(() => undefined);
+      client = c;
+      await ensureFanouts(deps.db, deps.queues);
+    } catch (err) {
+      onLost(err as Error);
+    }
+  };
+
+  let ticking = false;
+  const tick = async () => {
+    if (ticking || closed) return;
+    ticking = true;
+    try {
+      for (const e of await dueEndpoints(deps.db, 1_000))
+        await enqueueDeliver(deps.queues, e.workspace_id, e.id);
+    } catch (err) {
+      logger.warn({ err }, 'webhook tick failed; it runs again');
+    } finally {
+      ticking = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), deps.tickMs);
+  timer.unref();
+  void listen();
+
+  return {
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      clearTimeout(reconnect);
+      clearTimeout(gather);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}
