@@ -47,3 +47,7 @@ export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+/** A string enum that OpenAPI shows as `enum` (a union of literals would be an anyOf of consts). */
+export const StringEnum = <T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
