@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/index.js';
-import { startWorkers, type WorkerHandle } from '../../workers/main.js';
+import { startWorkers, type WorkerHandle, type WorkerOptions } from '../../workers/main.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from './databases.js';
 
 export interface TestContext {
@@ -84,7 +84,7 @@ export async function call(
  * The worker processors in this test process, on the test's database and queue prefix, started
  * before the file's tests and closed after them (no sweeper: the tests drive the work themselves).
  */
-export function useTestWorkers(ctx: TestContext): void {
+export function useTestWorkers(ctx: TestContext, options: Partial<WorkerOptions> = {}): void {
   let workers: WorkerHandle | undefined;
   beforeAll(async () => {
     workers = await startWorkers({
@@ -92,6 +92,7 @@ export function useTestWorkers(ctx: TestContext): void {
       db: ctx.db,
       logger: pino({ level: 'silent' }),
       sweepTasks: [],
+      ...options,
     });
   });
   afterAll(async () => {
