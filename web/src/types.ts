@@ -130,3 +130,50 @@ export interface BulkAnswer {
   results: { id: string; status: BulkStatus; errorCode: string | null; errorMessage: string | null }[];
   counts: Record<BulkStatus, number>;
 }
+
+/** The event types a webhook endpoint can receive (docs/api.md, Webhooks). */
+export const EVENT_TYPES = [
+  'user.created',
+  'user.updated',
+  'user.deactivated',
+  'user.reactivated',
+  'user.deleted',
+  'invitation.accepted',
+  'import.completed',
+  'import.failed',
+  'import.reverted',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string | null;
+  events: EventType[];
+  enabled: boolean;
+  /** `manual`: turned off here or by a PATCH; `failing`: every attempt failed for 5 days. */
+  disabledReason: 'manual' | 'failing' | null;
+  disabledAt: string | null;
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The answer of POST /v1/webhooks: the endpoint and its signing secret, shown this once. */
+export interface CreatedWebhookEndpoint extends WebhookEndpoint {
+  secret: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  /** Also the webhook-id header of every attempt. */
+  eventId: string;
+  eventType: EventType | 'webhook.test';
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  lastResponseStatus: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
