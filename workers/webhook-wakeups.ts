@@ -11,6 +11,12 @@ const RECONNECT_MS = 2_000;
 /** Notifications are gathered this long, so a burst of commits makes one enqueue per workspace. */
 const GATHER_MS = 50;
 const PAGE = 500;
+/**
+ * The feed shows an event once every older transaction has ended (commit order without gaps), so a
+ * fan-out right after the notification may not see it yet while some long transaction runs. Each tick
+ * looks again at workspaces notified this recently; later than that, the sweeper's pass finds it.
+ */
+const RECHECK_MS = 5_000;
 
 export interface WakeupDeps {
   databaseUrl: string;
@@ -39,7 +45,8 @@ export async function ensureFanouts(db: Db, queues: Queues): Promise<number> {
  * commit (only for workspaces with an enabled endpoint), and this process LISTENs on its own
  * connection and enqueues that workspace's fan-out; after a (re)connect it enqueues every workspace's,
  * since notifications sent while nobody listened are gone. Due deliveries (retries, tests, a chain Redis
- * lost): a tick every `tickMs` enqueues the runs of endpoints whose next_due_at has come. Every enqueue
+ * lost): a tick every `tickMs` enqueues the runs of endpoints whose next_due_at has come, and the
+ * fan-outs of workspaces notified in the last few seconds (RECHECK_MS). Every enqueue
  * collapses into the chain's one pending run, so several processes doing the same is harmless.
  */
 export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> } {
@@ -49,6 +56,7 @@ export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> 
   let reconnect: NodeJS.Timeout | undefined;
   let gather: NodeJS.Timeout | undefined;
   const pending = new Set<string>();
+  const recent = new Map<string, number>();
 
   const flush = async () => {
     gather = undefined;
@@ -81,6 +89,7 @@ export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> 
     c.on('notification', (message) => {
       if (!message.payload) return;
       pending.add(message.payload);
+      recent.set(message.payload, Date.now());
       gather ??= setTimeout(() => void flush(), GATHER_MS);
     });
     c.on('error', onLost);
@@ -101,6 +110,11 @@ export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> 
     if (ticking || closed) return;
     ticking = true;
     try {
+      const now = Date.now();
+      for (const [workspaceId, at] of recent) {
+        if (now - at > RECHECK_MS) recent.delete(workspaceId);
+        else await enqueueFanout(deps.queues, workspaceId);
+      }
       for (const e of await dueEndpoints(deps.db, 1_000))
         await enqueueDeliver(deps.queues, e.workspace_id, e.id);
     } catch (err) {
