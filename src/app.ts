@@ -13,6 +13,7 @@ import queuesBoard from './ops/queues-board.routes.js';
 import opsRoutes from './ops/routes.js';
 import dbPlugin from './plugins/db.js';
 import errorsPlugin, { sendError } from './plugins/errors.js';
+import eventRoutes from './events/events.routes.js';
 import importRoutes from './imports/imports.routes.js';
 import rowFixRoutes from './imports/row-fixes.routes.js';
 import revertRoutes from './imports/revert.routes.js';
@@ -185,6 +186,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(workspaceRoutes);
   await app.register(webhookRoutes);
   await app.register(webhookDeliveryRoutes);
+  await app.register(eventRoutes);
   await app.register(scimPlugin);
   await app.register(metricsRoutes);
   await app.register(queuesBoard);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneTemplate, databaseUrl, dropDatabase } from './support/databases.js';
 import { runCli } from './support/processes.js';
@@ -39,6 +40,18 @@ describe('cli workspace create', () => {
       workspaceId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       token: expect.stringMatching(/^lp_/),
     });
+    // The token has every scope, events included.
+    const client = new pg.Client({ connectionString: databaseUrl(name) });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ scopes: string[] }>(
+        'select scopes from api_tokens where prefix = $1',
+        [parsed.token.split('_').slice(0, 2).join('_')],
+      );
+      expect(rows[0]!.scopes).toEqual(['users', 'imports', 'scim', 'admin', 'events']);
+    } finally {
+      await client.end();
+    }
   });
 
   it('prints to stderr only without --json', async () => {
@@ -70,12 +83,15 @@ describe('cli token', () => {
       workspaceId: string;
     };
     const created = await runCli(
-      ['token', 'create', '--workspace', ws.workspaceId, '--scope', 'scim', '--scope', 'imports', '--json'],
+      [
+        ...['token', 'create', '--workspace', ws.workspaceId],
+        ...['--scope', 'scim', '--scope', 'imports', '--scope', 'events', '--json'],
+      ],
       env,
     );
     expect(created.code).toBe(0);
     const token = JSON.parse(created.stdout) as { prefix: string; scopes: string[]; token: string };
-    expect(token.scopes).toEqual(['scim', 'imports']);
+    expect(token.scopes).toEqual(['scim', 'imports', 'events']);
     expect(token.token.startsWith(`${token.prefix}_`)).toBe(true);
     const revoked = await runCli(['token', 'revoke', token.prefix, '--json'], env);
     expect(JSON.parse(revoked.stdout)).toEqual({ prefix: token.prefix, status: 'revoked' });

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationSecret, invitationToken } from '../src/provisioning/invitation-tokens.js';
+import { currentToken } from '../src/provisioning/invitation-tokens.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { call, useTestContext } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
@@ -87,13 +87,20 @@ describe('POST /v1/imports/:id/revert', () => {
     expect(invitations.map((i) => i.status)).toEqual(['revoked', 'revoked', 'revoked']);
     const original = (await call(ctx.app, 'GET', `/v1/imports/${imp.id}`, { token: ws.token })).body;
     expect(original.revertedBy).toBe(done.id);
-    // The journal: one user.deleted per user, source revert:<the revert's id>.
+    // The journal: one user.deleted per user, source revert:<the revert's id>, then import.reverted on
+    // the original once the revert completed.
     const journal = await call(ctx.app, 'GET', `/v1/audit?source=revert:${done.id}`, { token: ws.token });
     expect(journal.body.data.map((e: { action: string }) => e.action)).toEqual([
+      'import.reverted',
       'user.deleted',
       'user.deleted',
       'user.deleted',
     ]);
+    expect(journal.body.data[0]).toMatchObject({
+      targetType: 'import',
+      targetId: imp.id,
+      details: { revertId: done.id, status: 'completed', counts: { deleted: 3 } },
+    });
 
     // Once is enough; a revert is not itself revertible; a dry run neither.
     const again = await call(ctx.app, 'POST', `/v1/imports/${imp.id}/revert`, { token: ws.token, body: {} });
@@ -123,11 +130,11 @@ describe('POST /v1/imports/:id/revert', () => {
     const u4 = (await call(ctx.app, 'GET', '/v1/users?q=u4@', { token: ws.token })).body.data[0];
     const inv = await ctx.db
       .selectFrom('invitations')
-      .select('id')
+      .select(['workspace_id', 'id'])
       .where('user_id', '=', u4.id)
       .where('status', '=', 'pending')
       .executeTakeFirstOrThrow();
-    const token = invitationToken(await invitationSecret(ctx.db), inv.id);
+    const token = currentToken(inv.workspace_id, inv.id);
     expect((await call(ctx.app, 'POST', '/v1/invitations/accept', { body: { token } })).status).toBe(200);
 
     const done = await revert(ws.token, upsert.id);

@@ -316,6 +316,13 @@ describe('workbooks the worker cannot import', () => {
     const done = await waitForImport(ctx.app, ws.token, res.body.id);
     expect(done).toMatchObject({ status: 'failed', totalRows: 0, error: { code: 'too_many_rows' } });
     expect(done.error.message).toContain('more than 50 data rows');
+    // The failure is journaled with the status it set, once: the import.failed event.
+    const journal = await call(ctx.app, 'GET', `/v1/audit?targetType=import&targetId=${done.id}`, {
+      token: ws.token,
+    });
+    expect(journal.body.data.map((e: any) => [e.action, e.source, e.details.error.code])).toEqual([
+      ['import.failed', `csv:${done.id}`, 'too_many_rows'],
+    ]);
     expect(await storedChunks(done.id)).toBe(0);
     expect((await allRows(ctx.app, ws.token, done.id)).length).toBe(0);
     const retry = await call(ctx.app, 'POST', `/v1/imports/${done.id}/retry`, { token: ws.token });

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationSecret, invitationToken } from '../src/provisioning/invitation-tokens.js';
+import { currentToken } from '../src/provisioning/invitation-tokens.js';
 import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { call, useTestContext } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
@@ -24,11 +24,11 @@ const createUser = async (email: string) =>
 const tokenOf = async (userId: string): Promise<string> => {
   const inv = await ctx.db
     .selectFrom('invitations')
-    .select('id')
+    .select(['workspace_id', 'id'])
     .where('user_id', '=', userId)
     .orderBy('id', 'desc')
     .executeTakeFirstOrThrow();
-  return invitationToken(await invitationSecret(ctx.db), inv.id);
+  return currentToken(inv.workspace_id, inv.id);
 };
 
 const accept = (token: string) => call(ctx.app, 'POST', '/v1/invitations/accept', { body: { token } });

@@ -45,15 +45,27 @@ describe('the journal of imports', () => {
       ws.token,
       'email,name,role,location\na@example.com,Ann,Agent,London\nb@example.com,Bo,Agent,London\nc@example.com,Cy,Agent,\n',
     );
-    const created = await audit(ws.token, `source=csv:${first.id}`);
+    const created = await audit(ws.token, `source=csv:${first.id}&targetType=user`);
     expect(created).toHaveLength(3);
     expect(created.every((e) => e.action === 'user.created' && e.actor === prefix)).toBe(true);
     expect(byEmail(created)['a@example.com'].changes).toMatchObject({
       email: { from: null, to: 'a@example.com' },
       status: { from: null, to: 'invited' },
     });
-    // source=csv matches every import.
-    expect((await audit(ws.token, 'source=csv')).length).toBe(3);
+    // source=csv matches every import; the import's own entry closes it, in the same source.
+    expect((await audit(ws.token, 'source=csv')).map((e) => e.action)).toEqual([
+      'import.completed',
+      ...created.map(() => 'user.created'),
+    ]);
+    const [completed] = await audit(ws.token, `source=csv:${first.id}&targetType=import`);
+    expect(completed).toMatchObject({
+      actor: prefix,
+      action: 'import.completed',
+      targetId: first.id,
+      userId: null,
+      changes: { status: { from: 'processing', to: 'completed' } },
+      details: { status: 'completed', counts: { created: 3, failed: 0 } },
+    });
 
     // A dry run writes nothing, to the users or to the journal.
     const preview = await run(
@@ -69,7 +81,7 @@ describe('the journal of imports', () => {
       'email,name,role,location\na@example.com,Ann,Admin,Paris\nb@example.com,Bo,Agent,London\n',
       'mode=sync',
     );
-    const events = await audit(ws.token, `source=csv:${sync.id}`);
+    const events = await audit(ws.token, `source=csv:${sync.id}&targetType=user`);
     expect(events.map((e) => e.action).sort()).toEqual(['user.deactivated', 'user.updated']);
     const updated = events.find((e) => e.action === 'user.updated');
     // Fields as stored: role and location by id, so that a revert restores exactly what was there.
@@ -103,6 +115,20 @@ describe('the journal of imports', () => {
     expect(status[deactivated.userId]).toBe('deactivated');
   });
 
+  it('an import with failed rows ends with import.completed saying completed_with_errors', async () => {
+    const ws = await makeWorkspace(ctx.db);
+    const imp = await run(ws.token, 'email,name\nok@example.com,Ok\nnot-an-address,Bad\n');
+    expect(imp.status).toBe('completed_with_errors');
+    const [entry, ...others] = await audit(ws.token, `source=csv:${imp.id}&targetType=import`);
+    expect(others).toEqual([]);
+    expect(entry).toMatchObject({
+      action: 'import.completed',
+      targetId: imp.id,
+      changes: { status: { from: 'processing', to: 'completed_with_errors' } },
+      details: { status: 'completed_with_errors', counts: { created: 1, failed: 1 } },
+    });
+  });
+
   it('an Excel import is journaled the same way', async () => {
     const ws = await makeWorkspace(ctx.db);
     const bytes = await workbook([
@@ -117,21 +143,24 @@ describe('the journal of imports', () => {
     ]);
     const imp = await run(ws.token, bytes, '', { 'content-type': XLSX_TYPE });
     expect(imp.status).toBe('completed');
-    const events = await audit(ws.token, `source=csv:${imp.id}`);
+    const events = await audit(ws.token, `source=csv:${imp.id}&targetType=user`);
     expect(events.map((e) => e.changes.email.to).sort()).toEqual(['x1@example.com', 'x2@example.com']);
   });
 
   it('GET /v1/audit takes until (exclusive) beside since (inclusive); a bad date is 400', async () => {
     const ws = await makeWorkspace(ctx.db);
     await run(ws.token, 'email,name\nt1@example.com,T1\n');
-    const [event] = await audit(ws.token, 'source=csv');
+    const [event] = await audit(ws.token, 'source=csv&action=user.created');
     const at = event.createdAt as string;
     expect(await audit(ws.token, `until=${encodeURIComponent(at)}`)).toEqual([]);
-    expect((await audit(ws.token, `since=${encodeURIComponent(at)}`)).map((e) => e.id)).toEqual([event.id]);
+    // The import's own entry comes after its users' (it is written when the import ends).
+    const since = await audit(ws.token, `since=${encodeURIComponent(at)}`);
+    expect(since.map((e) => e.action)).toEqual(['import.completed', 'user.created']);
+    expect(since[1].id).toBe(event.id);
     const later = new Date(Date.parse(at) + 1).toISOString();
-    expect((await audit(ws.token, `until=${encodeURIComponent(later)}`)).map((e) => e.id)).toEqual([
-      event.id,
-    ]);
+    expect(
+      (await audit(ws.token, `until=${encodeURIComponent(later)}&targetType=user`)).map((e) => e.id),
+    ).toEqual([event.id]);
     const bad = await call(ctx.app, 'GET', '/v1/audit?until=yesterday', { token: ws.token });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_until']);
   });

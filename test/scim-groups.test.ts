@@ -468,6 +468,12 @@ describe('PATCH, PUT and POST of groups', () => {
       users.map((u) => patch(ws, g, { op: 'add', path: 'members', value: [{ value: u }] })),
     );
     expect(results.map((r) => r.status)).toEqual(users.map(() => 204));
+    // Each 204's ETag is the version its own write committed: twelve writes, twelve distinct versions.
+    const etags = results.map((r) => r.headers.etag as string);
+    expect(new Set(etags).size, etags.join(' ')).toBe(users.length);
+    const last = await scim(ws, 'GET', `/Groups/${g}?excludedAttributes=members`);
+    const versions = etags.map((e) => Number(/"(\d+)"/.exec(e)?.[1]));
+    expect(last.headers.etag).toBe(`W/"${Math.max(...versions)}"`);
     expect(await memberIds(ws, g)).toEqual([...users].sort());
     for (const u of users.slice(0, 3)) expect(await roleOf(ws, u)).toBe('Concurrent');
   });

@@ -5,12 +5,8 @@ import { requeueStale, workspacesWithQueued } from '../src/email/outbox.reposito
 import { ensureDrain } from '../src/queues/drain.js';
 import { enqueueResend } from '../src/queues/resends.js';
 import { enqueueImport, importJobId } from '../src/queues/imports.js';
-import {
-  bumpAttempt,
-  purgeExpired,
-  setImportError,
-  unfinishedImports,
-} from '../src/imports/imports.repository.js';
+import { bumpAttempt, purgeExpired, unfinishedImports } from '../src/imports/imports.repository.js';
+import { endImport } from '../src/imports/outcome.service.js';
 import { unfinishedResends } from '../src/users/resends.repository.js';
 import { ensureBulk } from '../src/queues/bulk.js';
 import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk/bulk.repository.js';
@@ -94,7 +90,7 @@ export function importSweepTask({ db, queues, logger }: SweepDeps): SweepTask {
         let attempt = imp.attempt;
         if (state === 'completed' || state === 'failed') {
           if (attempt >= MAX_IMPORT_ATTEMPTS) {
-            await setImportError(db, imp.workspace_id, imp.id, 'failed', {
+            await endImport(db, imp.workspace_id, imp.id, 'failed', {
               code: 'internal_error',
               message: 'The import failed repeatedly; retry it, and contact support if it fails again.',
             });

@@ -1,22 +1,13 @@
-import type { DbOrTx } from '../db/index.js';
+import { sql } from 'kysely';
+import { PREPARED, type DbOrTx } from '../db/index.js';
 import type { ApiTokenRow, Scope } from '../db/tables.js';
 
-export function findTokenByPrefix(db: DbOrTx, prefix: string): Promise<ApiTokenRow | undefined> {
-  return db
-    .selectFrom('api_tokens')
-    .select([
-      'id',
-      'workspace_id',
-      'prefix',
-      'token_hash',
-      'scopes',
-      'name',
-      'created_at',
-      'last_used_at',
-      'revoked_at',
-    ])
-    .where('prefix', '=', prefix)
-    .executeTakeFirst();
+/** Every request's token lookup: a prepared statement (see PREPARED). */
+export async function findTokenByPrefix(db: DbOrTx, prefix: string): Promise<ApiTokenRow | undefined> {
+  const { rows } = await sql<ApiTokenRow>`${PREPARED}
+    select id, workspace_id, prefix, token_hash, scopes, name, created_at, last_used_at, revoked_at
+    from api_tokens where prefix = ${prefix}`.execute(db);
+  return rows[0];
 }
 
 export async function insertToken(

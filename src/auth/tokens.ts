@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Scope } from '../db/tables.js';
 
-export const SCOPES: readonly Scope[] = ['users', 'imports', 'scim', 'admin'];
+export const SCOPES: readonly Scope[] = ['users', 'imports', 'scim', 'admin', 'events'];
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const randomText = (length: number): string => {

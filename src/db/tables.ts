@@ -86,7 +86,8 @@ export interface InvitationTable {
   workspace_id: string;
   id: Generated<string>;
   user_id: string;
-  token_hash: Buffer;
+  /** Legacy invitations only (tokens from before tokens carried their ids); null for new ones. */
+  token_hash: Buffer | null;
   status: Generated<'pending' | 'accepted' | 'revoked'>;
   expires_at: Timestamp;
   send_state: Generated<'queued' | 'sending' | 'sent' | 'failed' | 'not_sent'>;
@@ -112,9 +113,11 @@ export interface AuditEventTable {
   changes: Json<Record<string, unknown> | null> | null;
   details: Json<Record<string, unknown> | null> | null;
   created_at: Timestamp;
+  /** The writing transaction's id (xid8, as text): the events feed reads in (tx, id) order. */
+  tx: Generated<string>;
 }
 
-export type Scope = 'users' | 'imports' | 'scim' | 'admin';
+export type Scope = 'users' | 'imports' | 'scim' | 'admin' | 'events';
 
 export interface ApiTokenTable {
   id: Generated<string>;

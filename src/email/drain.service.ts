@@ -1,14 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { DbOrTx } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import {
   acceptLink,
   invitationKeys,
   invitationMessageId,
   invitationToken,
-  storedToken,
-  tokenHash,
-  type InvitationKeys,
 } from '../provisioning/invitation-tokens.js';
 import {
   claimSlice,
@@ -19,7 +16,6 @@ import {
   release,
   stillSendable,
   renewLeases,
-  replaceTokenHash,
   requeueStale,
   retryLater,
   type OutboxMessage,
@@ -47,7 +43,7 @@ export const LEASE_MS = 30_000;
 export const LEASE_RENEW_MS = 10_000;
 
 export interface DrainDeps {
-  db: DbOrTx;
+  db: Db;
   mailer: Mailer;
   config: Pick<Config, 'publicUrl' | 'mailFrom'>;
   logger: Logger;
@@ -105,7 +101,7 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
       return;
     }
     try {
-      await deps.mailer.send(message(deps.config, row, await linkToken(db, keys, workspaceId, row)));
+      await deps.mailer.send(message(deps.config, row, invitationToken(keys.current, workspaceId, row.id)));
     } catch (err) {
       const error = describeError(err);
       if (isPermanent(err)) {
@@ -172,20 +168,6 @@ export async function drainSlice(deps: DrainDeps, workspaceId: string, max: numb
   const retryInMs = more ? undefined : await nextLeaseExpiry(db, workspaceId, leaseMs);
   if (sent + failed > 0) logger.info({ workspaceId, sent, failed, more }, 'invitation e-mails sent');
   return { sent, failed, more, ...(retryInMs === undefined ? {} : { retryInMs }) };
-}
-
-/** The token the invitation stores, rebuilt; a new one if no key at hand made it (see replaceTokenHash). */
-async function linkToken(
-  db: DbOrTx,
-  keys: InvitationKeys,
-  workspaceId: string,
-  row: OutboxMessage,
-): Promise<string> {
-  const stored = storedToken(keys, row.id, row.tokenHash);
-  if (stored) return stored;
-  const token = invitationToken(keys.current, row.id);
-  await replaceTokenHash(db, workspaceId, row.id, tokenHash(token));
-  return token;
 }
 
 function message(config: DrainDeps['config'], row: OutboxMessage, token: string): MailMessage {

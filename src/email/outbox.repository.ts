@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { DbOrTx } from '../db/index.js';
+import type { Db, DbOrTx } from '../db/index.js';
 
 /**
  * The invitations table is the e-mail outbox: send_state 'queued' rows wait for the drain, 'sending'
@@ -10,7 +10,6 @@ import type { DbOrTx } from '../db/index.js';
 
 export interface OutboxMessage {
   id: string;
-  tokenHash: Buffer;
   expiresAt: Date;
   sendAttempts: number;
   email: string;
@@ -61,9 +60,9 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
       from candidates c
       where i.workspace_id = ${workspaceId} and i.id = c.id
         and (not c.sendable or c.id in (select id from chosen))
-      returning i.id, i.token_hash, i.expires_at, i.send_attempts, i.send_state
+      returning i.id, i.expires_at, i.send_attempts, i.send_state
     )
-    select cl.id, cl.token_hash as "tokenHash", cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
+    select cl.id, cl.expires_at as "expiresAt", cl.send_attempts as "sendAttempts", c.email,
            c.display_name as "displayName", c.given_name as "givenName", c.family_name as "familyName",
            w.name as "workspaceName"
     from claimed cl
@@ -74,27 +73,6 @@ export async function claimSlice(db: DbOrTx, workspaceId: string, limit: number)
   return rows;
 }
 
-/**
- * A new token for a leased row whose link cannot be rebuilt (made under a key since retired): its old
- * link was never sent, unless it was in flight at a crash, and then it dies with this.
- */
-export async function replaceTokenHash(
-  db: DbOrTx,
-  workspaceId: string,
-  id: string,
-  hash: Buffer,
-): Promise<void> {
-  await db
-    .updateTable('invitations')
-    .set({ token_hash: hash })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('send_state', '=', 'sending')
-    .where('status', '=', 'pending')
-    .execute();
-}
-
-/** The server accepted it. A row the sweeper put back meanwhile is sent too, so it is not sent again. */
 /**
  * Right before a leased message is handed to the SMTP server: whether it can still be sent (its
  * invitation pending and unexpired, its user neither deleted nor deactivated). A message revoked while
@@ -115,14 +93,24 @@ export async function stillSendable(db: DbOrTx, workspaceId: string, id: string)
   return false;
 }
 
-export async function markSent(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
-  await db
-    .updateTable('invitations')
-    .set({ send_state: 'sent', sent_at: sql`now()`, sending_since: null, last_error: null })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('send_state', 'in', ['sending', 'queued'])
-    .execute();
+/**
+ * The server accepted it; a row the sweeper put back meanwhile is marked too, so it is not sent again.
+ * Committed without waiting for the WAL flush (synchronous_commit off for this
+ * transaction alone): a worker crash loses nothing, since the commit is in Postgres's memory; a
+ * Postgres crash may lose the last fraction of a second of marks, and those messages are sent again
+ * with their Message-IDs. Nothing else the service writes commits this way.
+ */
+export async function markSent(db: Db, workspaceId: string, id: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await sql`set local synchronous_commit = off`.execute(tx);
+    await tx
+      .updateTable('invitations')
+      .set({ send_state: 'sent', sent_at: sql`now()`, sending_since: null, last_error: null })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .where('send_state', 'in', ['sending', 'queued'])
+      .execute();
+  });
 }
 
 /** The server refused it for good: never sent again (a resend creates a new invitation). */

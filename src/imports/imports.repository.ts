@@ -99,6 +99,16 @@ export function findImport(db: DbOrTx, workspaceId: string, id: string): Promise
     .executeTakeFirst();
 }
 
+export function findImports(db: DbOrTx, workspaceId: string, ids: string[]): Promise<ImportRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('imports')
+    .select(columns)
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', ids)
+    .execute();
+}
+
 export function lockImport(db: DbOrTx, workspaceId: string, id: string): Promise<ImportRow | undefined> {
   return db
     .selectFrom('imports')

@@ -1,6 +1,7 @@
 import { refreshStatistics, type Db } from '../db/index.js';
 import { engineSettingsForSync } from './settings.repository.js';
 import * as imports from './imports.repository.js';
+import { endImport } from './outcome.service.js';
 import { markDuplicates, maxIdx } from './rows.repository.js';
 import { stageDeactivations, syncCounts } from './sync.repository.js';
 
@@ -48,7 +49,7 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
           `If that is intended, upload again with confirmDeactivations=${absent}.`,
       };
       if (!found.dry_run) {
-        await imports.setImportError(db, workspaceId, importId, 'failed', error);
+        await endImport(db, workspaceId, importId, 'failed', error);
         return { kind: 'failed', imp: (await imports.findImport(db, workspaceId, importId))! };
       }
       // A dry run reports the number and the warning, and still shows who would be deactivated.
@@ -78,7 +79,8 @@ export async function finishRun(
   if (!imp.dry_run && imp.created + imp.updated >= ANALYZE_AFTER_ROWS) {
     await refreshStatistics(db, ['users', 'invitations']);
   }
-  await imports.setImport(db, workspaceId, importId, { status, finished_at: now() });
+  // The status and its journal entry (import.completed, import.reverted) commit together.
+  await endImport(db, workspaceId, importId, status);
   return (await imports.findImport(db, workspaceId, importId))!;
 }
 

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
 import * as imports from './imports.repository.js';
+import { endImport } from './outcome.service.js';
 import { storedHeader } from './pipeline/mapping.js';
 import { readWorkbookRecords } from './pipeline/workbook.js';
 import { missingColumns, stageRecords, syncEmptyFile, unprocessable } from './staging.js';
@@ -84,7 +85,7 @@ export async function convertWorkbook(
     if (!(error instanceof AppError) || error.status >= 500) throw error;
     const reason = { code: error.code, message: error.message };
     await db.transaction().execute(async (tx) => {
-      await imports.setImportError(tx, workspaceId, importId, 'failed', reason);
+      await endImport(tx, workspaceId, importId, 'failed', reason);
       await deleteWorkbook(tx, workspaceId, importId);
     });
     return { kind: 'failed', error: reason };

@@ -15,8 +15,8 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export function parseLimit(raw: string | number | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_LIMIT;
+export function parseLimit(raw: string | number | undefined, fallback = DEFAULT_LIMIT): number {
+  if (raw === undefined || raw === '') return fallback;
   const value = typeof raw === 'number' ? raw : Number(raw);
   if (
     !Number.isInteger(value) ||

@@ -4,7 +4,6 @@ import { clean } from '../lib/text.js';
 
 const MAX_LOCATION_NAME = 200;
 import { recomputeEffectiveRoles, removeFromAllGroups } from './groups.repository.js';
-import { invitationToken, tokenHash } from './invitation-tokens.js';
 import {
   engineSettings,
   insertMissingLocations,
@@ -136,7 +135,6 @@ export async function runBatch(
   workspaceId: string,
   items: ProvisionItem[],
   opts: ProvisionOptions,
-  secret: Buffer,
 ): Promise<ProvisionResult[]> {
   const results: ProvisionResult[] = new Array<ProvisionResult>(items.length);
   const resolved: { index: number; r: Resolved }[] = [];
@@ -237,14 +235,9 @@ export async function runBatch(
       const id = newId();
       // A CSV row records its invitation, so that its report reads whether the e-mail went out.
       d.result.invitationId = id;
-      return {
-        id,
-        user_id: d.next!.id,
-        token_hash: tokenHash(invitationToken(secret, id)),
-        expires_at: expiresAt,
-      };
+      return { id, user_id: d.next!.id };
     });
-  await users.insertInvitations(db, workspaceId, invitations, opts.actor);
+  await users.insertInvitations(db, workspaceId, invitations, expiresAt, opts.actor);
 
   // The journal: one event per changed user, with each changed field's from and to, in this transaction.
   await users.insertAuditEvents(

@@ -1,6 +1,5 @@
 import type { Transaction } from 'kysely';
 import type { Database, Db } from '../db/index.js';
-import { invitationSecret } from './invitation-tokens.js';
 import { runBatch } from './batch.js';
 import type { EngineLogger, ProvisionItem, ProvisionOptions, ProvisionResult } from './types.js';
 
@@ -39,12 +38,11 @@ export async function provision(
   inTransaction?: InTransaction,
 ): Promise<ProvisionResult[]> {
   if (items.length === 0) return [];
-  const secret = await invitationSecret(db);
   const attempt = (batch: ProvisionItem[]) =>
     opts.dryRun && !inTransaction
-      ? runBatch(db, workspaceId, batch, opts, secret)
+      ? runBatch(db, workspaceId, batch, opts)
       : db.transaction().execute(async (tx) => {
-          const results = await runBatch(tx, workspaceId, batch, opts, secret);
+          const results = await runBatch(tx, workspaceId, batch, opts);
           if (inTransaction) await inTransaction(tx, batch, results);
           return results;
         });

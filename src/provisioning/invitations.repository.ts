@@ -12,25 +12,32 @@ export interface InvitationForAccept {
   email: string;
 }
 
-/** The invitation with this token hash and its user; `lock` takes both FOR UPDATE (acceptance). */
-async function invitationByHash(
+/** How acceptance finds an invitation: by its ids (a current token) or its stored hash (a legacy one). */
+export type InvitationKey = { workspaceId: string; invitationId: string } | { hash: Buffer };
+
+/** The invitation and its user; `lock` takes both FOR UPDATE (acceptance). */
+async function invitationBy(
   db: DbOrTx,
-  hash: Buffer,
+  key: InvitationKey,
   lock: boolean,
 ): Promise<InvitationForAccept | undefined> {
   const { rows } = await sql<InvitationForAccept>`
     select i.workspace_id, i.id, i.user_id, i.status, i.expires_at, u.status as user_status,
            (u.deleted_at is not null) as user_deleted, u.email
     from invitations i join users u on u.workspace_id = i.workspace_id and u.id = i.user_id
-    where i.token_hash = ${hash}
+    where ${
+      'hash' in key
+        ? sql`i.token_hash = ${key.hash}`
+        : sql`i.workspace_id = ${key.workspaceId} and i.id = ${key.invitationId}`
+    }
     ${lock ? sql`for update of i, u` : sql``}`.execute(db);
   return rows[0];
 }
 
-export const lockInvitationByHash = (db: DbOrTx, hash: Buffer) => invitationByHash(db, hash, true);
+export const lockInvitation = (db: DbOrTx, key: InvitationKey) => invitationBy(db, key, true);
 
 /** Non-locking peek for the acceptance page, which must never accept. */
-export const findInvitationByHash = (db: DbOrTx, hash: Buffer) => invitationByHash(db, hash, false);
+export const findInvitation = (db: DbOrTx, key: InvitationKey) => invitationBy(db, key, false);
 
 export async function markAccepted(
   db: DbOrTx,

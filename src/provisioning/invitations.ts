@@ -1,7 +1,7 @@
 import type { Db, DbOrTx } from '../db/index.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { invitationSecret, invitationToken, tokenHash } from './invitation-tokens.js';
+import { invitationKeys, isLegacyToken, readToken, tokenHash } from './invitation-tokens.js';
 import * as repo from './invitations.repository.js';
 import { engineSettings } from './lookup.repository.js';
 import { insertAuditEvents, insertInvitations, revokeOpenInvitations } from './users.repository.js';
@@ -12,7 +12,6 @@ import { insertAuditEvents, insertInvitations, revokeOpenInvitations } from './u
  */
 export async function reissueInvitations(
   tx: DbOrTx,
-  secret: Buffer,
   workspaceId: string,
   userIds: string[],
   actor: { actor: string; source: string },
@@ -26,9 +25,9 @@ export async function reissueInvitations(
   const expiresAt = new Date(Date.now() + settings.invitation_ttl_hours * 3600_000);
   const invitations = ids.map((userId) => {
     const id = newId();
-    return { id, user_id: userId, token_hash: tokenHash(invitationToken(secret, id)), expires_at: expiresAt };
+    return { id, user_id: userId };
   });
-  await insertInvitations(tx, workspaceId, invitations, actor.actor);
+  await insertInvitations(tx, workspaceId, invitations, expiresAt, actor.actor);
   await insertAuditEvents(
     tx,
     workspaceId,
@@ -54,8 +53,7 @@ export async function resendMany(
   userIds: string[],
   actor: { actor: string; source: string },
 ): Promise<string[]> {
-  const secret = await invitationSecret(db);
-  return db.transaction().execute((tx) => reissueInvitations(tx, secret, workspaceId, userIds, actor));
+  return db.transaction().execute((tx) => reissueInvitations(tx, workspaceId, userIds, actor));
 }
 
 export async function resendOne(
@@ -80,14 +78,20 @@ const notFound = () =>
     'This invitation link is not valid; ask your administrator for a new invitation.',
   );
 
+/** Where a token leads: its invitation's ids (MAC checked), a legacy token's hash, or nowhere. */
+function invitationKey(token: string): repo.InvitationKey | undefined {
+  if (!token || token.length > 200) return undefined;
+  if (isLegacyToken(token)) return { hash: tokenHash(token) };
+  return readToken(invitationKeys(), token);
+}
+
 /** What the acceptance page shows before the button is pressed (a GET never accepts). */
 export async function inspectInvitation(
   db: Db,
   token: string,
 ): Promise<'valid' | 'not_found' | 'expired' | 'used'> {
-  if (!token) return 'not_found';
-  const inv = await repo.findInvitationByHash(db, tokenHash(token));
-  return classify(inv);
+  const key = invitationKey(token);
+  return classify(key ? await repo.findInvitation(db, key) : undefined);
 }
 
 function classify(inv: repo.InvitationForAccept | undefined): 'valid' | 'not_found' | 'expired' | 'used' {
@@ -102,9 +106,10 @@ export async function acceptInvitation(
   db: Db,
   token: string,
 ): Promise<{ userId: string; email: string; status: 'active' }> {
-  if (!token || token.length > 200) throw notFound();
+  const key = invitationKey(token);
+  if (!key) throw notFound();
   return db.transaction().execute(async (tx) => {
-    const inv = await repo.lockInvitationByHash(tx, tokenHash(token));
+    const inv = await repo.lockInvitation(tx, key);
     const state = classify(inv);
     if (state === 'not_found' || !inv) throw notFound();
     if (state === 'used')
@@ -147,11 +152,8 @@ export async function resendPage(
   limit: number,
   actor: { actor: string; source: string },
 ): Promise<{ ids: string[]; resent: number }> {
-  const secret = await invitationSecret(db);
   const ids = await repo.invitedUsersToResend(db, workspaceId, criteria, afterId, limit);
   if (ids.length === 0) return { ids, resent: 0 };
-  const done = await db
-    .transaction()
-    .execute((tx) => reissueInvitations(tx, secret, workspaceId, ids, actor));
+  const done = await db.transaction().execute((tx) => reissueInvitations(tx, workspaceId, ids, actor));
   return { ids, resent: done.length };
 }

@@ -26,6 +26,7 @@ export async function lockUsers(
   // A whole group's members, or many users: JIT off for the transaction (see withoutJit). A PATCH of a
   // few members skips the round trip: it runs under the group's lock, where every millisecond counts.
   if (who.membersOf || who.holdersOf || ids.length > JIT_OFF_FROM) await withoutJit(db);
+  if (!who.membersOf && !who.holdersOf) return lockLive(db, workspaceId, ids);
   // Candidates first, then one join: `u.id = any(array) or u.id in (members)` is a scan of the array or
   // of the members for every user of the workspace, quadratic on a large group. MATERIALIZED and counted
   // whole: a FOR UPDATE CTE is otherwise read (and locked) only as far as the query around it reads it.
@@ -60,6 +61,21 @@ export async function lockUsers(
     db,
   );
   return rows[0]?.absent ?? [];
+}
+
+/**
+ * lockUsers for named users only (a PATCH of a few members, an identity provider's usual push, under the
+ * group's lock): one plain statement, half the time of the general one.
+ */
+async function lockLive(db: DbOrTx, workspaceId: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<{ id: string }>`
+    select u.id from users u
+    where u.workspace_id = ${workspaceId} and u.id = any(${ids}::uuid[]) and (u.deleted_at is null) is true
+    order by u.id
+    for no key update of u`.execute(db);
+  const live = new Set(rows.map((r) => r.id));
+  return ids.filter((id) => !live.has(id));
 }
 
 /** Who should hear of a membership change's effect on users' roles: one `user.role_changed` each. */

@@ -77,25 +77,30 @@ export async function lockExisting(
   return rows;
 }
 
-const json = (value: unknown): string => JSON.stringify(value);
+/**
+ * Rows travel to Postgres as one JSON text read by json_to_recordset, not as an array per column: one
+ * native JSON.stringify instead of the driver escaping every element of nineteen arrays in JavaScript
+ * (a third of the worker's query time in a 100,000-row import).
+ */
+const records = (rows: readonly object[]) => sql`${JSON.stringify(rows)}::json`;
+
+/** The columns of a user state in a json_to_recordset row definition. */
+const USER_RECORD = sql.raw(`id uuid, user_name text, user_name_key text, email text, email_key text,
+  given_name text, family_name text, display_name text, direct_role_id uuid, role_id uuid, location_id uuid,
+  external_id text, managed_by text, status text, emails jsonb, attributes jsonb, activated_at timestamptz,
+  version int`);
 
 /** Inserts new users in one statement; returns the ids that were inserted (a concurrent writer may win). */
 export async function insertUsers(db: DbOrTx, workspaceId: string, users: UserState[]): Promise<Set<string>> {
   if (users.length === 0) return new Set();
-  const col = <K extends keyof UserState>(k: K) => users.map((u) => u[k]);
   const { rows } = await sql<{ id: string }>`
     insert into users (workspace_id, id, user_name, user_name_key, email, email_key, given_name, family_name,
                        display_name, direct_role_id, role_id, location_id, external_id, managed_by, status,
                        emails, attributes, activated_at, version)
-    select ${workspaceId}::uuid, v.* from unnest(
-      ${col('id')}::uuid[], ${col('user_name')}::text[], ${col('user_name_key')}::text[], ${col('email')}::text[],
-      ${col('email_key')}::text[], ${col('given_name')}::text[], ${col('family_name')}::text[],
-      ${col('display_name')}::text[], ${col('direct_role_id')}::uuid[], ${col('role_id')}::uuid[],
-      ${col('location_id')}::uuid[], ${col('external_id')}::text[], ${col('managed_by')}::text[],
-      ${col('status')}::text[], ${users.map((u) => json(u.emails))}::jsonb[],
-      ${users.map((u) => json(u.attributes))}::jsonb[], ${col('activated_at')}::timestamptz[],
-      ${col('version')}::int[]
-    ) as v
+    select ${workspaceId}::uuid, v.id, v.user_name, v.user_name_key, v.email, v.email_key, v.given_name,
+           v.family_name, v.display_name, v.direct_role_id, v.role_id, v.location_id, v.external_id, v.managed_by,
+           v.status, coalesce(v.emails, '[]'), coalesce(v.attributes, '{}'), v.activated_at, v.version
+    from json_to_recordset(${records(users)}) as v(${USER_RECORD})
     on conflict do nothing
     returning id`.execute(db);
   return new Set(rows.map((r) => r.id));
@@ -104,25 +109,15 @@ export async function insertUsers(db: DbOrTx, workspaceId: string, users: UserSt
 /** Writes the full new state of existing users in one statement; version is the value to store. */
 export async function updateUsers(db: DbOrTx, workspaceId: string, users: UserState[]): Promise<void> {
   if (users.length === 0) return;
-  const col = <K extends keyof UserState>(k: K) => users.map((u) => u[k]);
   await sql`
     update users u set
       user_name = v.user_name, user_name_key = v.user_name_key, email = v.email, email_key = v.email_key,
       given_name = v.given_name, family_name = v.family_name, display_name = v.display_name,
       direct_role_id = v.direct_role_id, role_id = v.role_id, location_id = v.location_id,
-      external_id = v.external_id, managed_by = v.managed_by, status = v.status, emails = v.emails,
-      attributes = v.attributes, activated_at = v.activated_at, version = v.version, updated_at = now()
-    from unnest(
-      ${col('id')}::uuid[], ${col('user_name')}::text[], ${col('user_name_key')}::text[], ${col('email')}::text[],
-      ${col('email_key')}::text[], ${col('given_name')}::text[], ${col('family_name')}::text[],
-      ${col('display_name')}::text[], ${col('direct_role_id')}::uuid[], ${col('role_id')}::uuid[],
-      ${col('location_id')}::uuid[], ${col('external_id')}::text[], ${col('managed_by')}::text[],
-      ${col('status')}::text[], ${users.map((u) => json(u.emails))}::jsonb[],
-      ${users.map((u) => json(u.attributes))}::jsonb[], ${col('activated_at')}::timestamptz[],
-      ${col('version')}::int[]
-    ) as v(id, user_name, user_name_key, email, email_key, given_name, family_name, display_name,
-           direct_role_id, role_id, location_id, external_id, managed_by, status, emails, attributes,
-           activated_at, version)
+      external_id = v.external_id, managed_by = v.managed_by, status = v.status,
+      emails = coalesce(v.emails, '[]'), attributes = coalesce(v.attributes, '{}'),
+      activated_at = v.activated_at, version = v.version, updated_at = now()
+    from json_to_recordset(${records(users)}) as v(${USER_RECORD})
     where u.workspace_id = ${workspaceId} and u.id = v.id`.execute(db);
 }
 
@@ -152,24 +147,25 @@ export async function revokeOpenInvitations(
 export interface NewInvitation {
   id: string;
   user_id: string;
-  token_hash: Buffer;
-  expires_at: Date;
 }
 
-/** Inserts invitations as queued outbox entries, in the caller's transaction. */
+/**
+ * Inserts invitations as queued outbox entries, in the caller's transaction, all expiring at
+ * `expiresAt`. Nothing of their token is stored (see invitation-tokens.ts).
+ */
 export async function insertInvitations(
   db: DbOrTx,
   workspaceId: string,
   invitations: NewInvitation[],
+  expiresAt: Date,
   createdBy: string,
 ): Promise<void> {
   if (invitations.length === 0) return;
   await sql`
-    insert into invitations (workspace_id, id, user_id, token_hash, expires_at, created_by)
-    select ${workspaceId}::uuid, v.id, v.user_id, v.token_hash, v.expires_at, ${createdBy}
-    from unnest(${invitations.map((i) => i.id)}::uuid[], ${invitations.map((i) => i.user_id)}::uuid[],
-                ${invitations.map((i) => i.token_hash)}::bytea[], ${invitations.map((i) => i.expires_at)}::timestamptz[])
-      as v(id, user_id, token_hash, expires_at)`.execute(db);
+    insert into invitations (workspace_id, id, user_id, expires_at, created_by)
+    select ${workspaceId}::uuid, v.id, v.user_id, ${expiresAt}::timestamptz, ${createdBy}
+    from unnest(${invitations.map((i) => i.id)}::uuid[], ${invitations.map((i) => i.user_id)}::uuid[])
+      as v(id, user_id)`.execute(db);
 }
 
 export interface AuditRow {
@@ -193,9 +189,8 @@ export async function insertAuditEvents(
   await sql`
     insert into audit_events (workspace_id, id, actor, source, action, user_id, target_type, target_id, changes, details)
     select ${workspaceId}::uuid, v.id, ${actor}, ${source}, v.action, v.user_id, v.target_type, v.target_id, v.changes, v.details
-    from unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.action)}::text[],
-                ${events.map((e) => e.user_id)}::uuid[], ${events.map((e) => e.target_type)}::text[],
-                ${events.map((e) => e.target_id)}::uuid[], ${events.map((e) => (e.changes ? json(e.changes) : null))}::jsonb[],
-                ${events.map((e) => (e.details ? json(e.details) : null))}::jsonb[])
-      as v(id, action, user_id, target_type, target_id, changes, details)`.execute(db);
+    from json_to_recordset(${records(events)})
+      as v(id uuid, action text, user_id uuid, target_type text, target_id uuid, changes jsonb, details jsonb)`.execute(
+    db,
+  );
 }

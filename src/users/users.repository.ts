@@ -48,6 +48,21 @@ export async function findUserView(
   return rows[0];
 }
 
+/**
+ * The views of these users, deleted ones included (as their row was last stored): what the events
+ * feed shows of the users a page names, in one query.
+ */
+export async function findUserViewsAnyState(
+  db: DbOrTx,
+  workspaceId: string,
+  ids: string[],
+): Promise<UserView[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<UserView>`${select}
+    where u.workspace_id = ${workspaceId} and u.id = any(${ids}::uuid[])`.execute(db);
+  return rows;
+}
+
 export interface UserFilters {
   status?: UserStatus;
   roleKey?: string;

@@ -64,7 +64,8 @@ describe('a worker killed with SIGKILL during a revert', () => {
       // Each user deleted once: one journal event each, none twice.
       const { rows: events } = await sql<{ n: number; users: number }>`
         select count(*)::int as n, count(distinct user_id)::int as users from audit_events
-        where workspace_id = ${ws.workspaceId} and source = ${`revert:${revertId}`}`.execute(env.db);
+        where workspace_id = ${ws.workspaceId} and source = ${`revert:${revertId}`}
+          and target_type = 'user'`.execute(env.db);
       expect(events[0]).toEqual({ n: FAULT_ROWS, users: FAULT_ROWS });
       expect(await kill(worker, 'SIGTERM')).toBe(0);
     },

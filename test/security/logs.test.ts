@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, loggerOptions } from '../../src/app.js';
-import { invitationSecret, invitationToken } from '../../src/provisioning/invitation-tokens.js';
+import { currentToken } from '../../src/provisioning/invitation-tokens.js';
 import { call, useTestContext } from '../support/context.js';
 import { makeToken, makeWorkspace } from '../support/factories.js';
 
@@ -51,10 +51,10 @@ describe('the logs', () => {
     expect(created.status).toBe(201);
     const invitation = await ctx.db
       .selectFrom('invitations')
-      .select('id')
+      .select(['workspace_id', 'id'])
       .where('user_id', '=', created.body.id as string)
       .executeTakeFirstOrThrow();
-    const invite = invitationToken(await invitationSecret(ctx.db), invitation.id);
+    const invite = currentToken(invitation.workspace_id, invitation.id);
     secrets.push(invite);
 
     await call(app, 'GET', `/invitations/accept?token=${encodeURIComponent(invite)}`);

@@ -12,7 +12,7 @@ import { makeToken, makeWorkspace } from '../support/factories.js';
  */
 
 const ctx = useTestContext({ PUBLIC_URL: 'https://provision.example.com' });
-const SCOPES: Scope[] = ['users', 'imports', 'scim', 'admin'];
+const SCOPES: Scope[] = ['users', 'imports', 'scim', 'admin', 'events'];
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 interface Victim {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/db/index.js';
 import { newId } from '../../src/lib/ids.js';
-import { invitationSecret, invitationToken, tokenHash } from '../../src/provisioning/invitation-tokens.js';
+import { currentToken } from '../../src/provisioning/invitation-tokens.js';
 
 export interface MadeInvitation {
   id: string;
@@ -35,12 +35,11 @@ export async function makeInvitations(
     .select('default_role_id')
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirstOrThrow();
-  const secret = await invitationSecret(db);
   const tag = randomBytes(4).toString('hex');
   const made = Array.from({ length: count }, (_, i) => {
     const id = newId();
     const email = overrides.email?.(i) ?? `user-${tag}-${i}@example.test`;
-    return { id, userId: newId(), email, token: invitationToken(secret, id) };
+    return { id, userId: newId(), email, token: currentToken(workspaceId, id) };
   });
   if (count === 0) return made;
   await db
@@ -69,7 +68,6 @@ export async function makeInvitations(
         workspace_id: workspaceId,
         id: m.id,
         user_id: m.userId,
-        token_hash: tokenHash(m.token),
         status: overrides.status ?? 'pending',
         expires_at: overrides.expiresAt ?? new Date(Date.now() + 7 * 24 * 3600_000),
         send_state: overrides.sendState ?? 'queued',
@@ -84,7 +82,7 @@ export async function makeInvitations(
 export function outboxRows(db: Db, workspaceId: string) {
   return db
     .selectFrom('invitations')
-    .select(['id', 'token_hash', 'send_state', 'send_attempts', 'sending_since', 'sent_at', 'last_error'])
+    .select(['id', 'send_state', 'send_attempts', 'sending_since', 'sent_at', 'last_error'])
     .where('workspace_id', '=', workspaceId)
     .orderBy('id')
     .execute();

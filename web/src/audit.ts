@@ -33,6 +33,9 @@ export const ACTION_LABEL: Record<string, string> = {
   'webhook.updated': 'Webhook endpoint changed',
   'webhook.deleted': 'Webhook endpoint deleted',
   'webhook.disabled': 'Webhook endpoint disabled after 5 days of failures',
+  'import.completed': 'Import finished',
+  'import.failed': 'Import failed',
+  'import.reverted': 'Import undone',
 };
 
 const SOURCE_LABEL: Record<string, string> = {
@@ -168,6 +171,12 @@ export function detailLines(event: AuditEvent): { reason: string | null; notes: 
   if (num(d.membersAdded) > 0) notes.push(`${plural(num(d.membersAdded), 'member')} added`);
   if (num(d.membersRemoved) > 0) notes.push(`${plural(num(d.membersRemoved), 'member')} removed`);
   if (d.invitation === 'queued') notes.push('Invitation e-mail queued');
+  if (event.targetType === 'import' && isRecord(d.error) && typeof d.error.message === 'string')
+    reason = d.error.message;
+  if (event.targetType === 'import' && isRecord(d.counts)) {
+    const counts = Object.entries(d.counts).filter(([, n]) => num(n) > 0);
+    notes.push(counts.map(([what, n]) => `${num(n)} ${what}`).join(', ') || 'No rows');
+  }
   if (typeof d.operation === 'string') notes.push(d.operation);
   return { reason, notes };
 }

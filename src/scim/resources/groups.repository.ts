@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { DbOrTx } from '../../db/index.js';
+import { PREPARED, type DbOrTx } from '../../db/index.js';
 
 /** A group as SCIM reads it: a role. */
 export interface ScimGroupRow {
@@ -25,7 +25,7 @@ export async function findScimGroup(
   workspaceId: string,
   id: string,
 ): Promise<ScimGroupRow | undefined> {
-  const { rows } = await sql<ScimGroupRow>`select ${columns} from roles g
+  const { rows } = await sql<ScimGroupRow>`${PREPARED}select ${columns} from roles g
     where g.workspace_id = ${workspaceId} and g.id = ${id}`.execute(db);
   return rows[0];
 }

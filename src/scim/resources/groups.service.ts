@@ -214,17 +214,21 @@ export async function replaceScimGroup(
   return getScimGroup(db, caller, id, withMembers);
 }
 
-/** PATCH; as for PUT, the answer shows the members only `withMembers`. */
+/**
+ * PATCH; as for PUT, the answer shows the members only when `answer` is 'members'. With 'version' (the
+ * 204 answer) nothing is read back: the ETag is the version the write committed, not a later one.
+ */
 export async function patchScimGroup(
   db: Db,
   caller: ScimCaller,
   id: string,
   body: unknown,
   ifMatch?: string,
-  withMembers = false,
+  answer: 'version' | 'group' | 'members' = 'group',
 ): Promise<ScimGroupJson> {
-  await writeScimGroup(db, caller, 'PATCH', { id, body, ifMatch });
-  return getScimGroup(db, caller, id, withMembers);
+  const role = await writeScimGroup(db, caller, 'PATCH', { id, body, ifMatch });
+  if (answer === 'version') return { meta: { version: weakEtag(role.version) } };
+  return getScimGroup(db, caller, id, answer === 'members');
 }
 
 export async function deleteScimGroup(

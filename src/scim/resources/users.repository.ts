@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import type { DbOrTx } from '../../db/index.js';
+import { PREPARED, type DbOrTx } from '../../db/index.js';
 import type { ScimUserRow } from './user-mapper.js';
 
 const select = sql`
@@ -18,7 +18,7 @@ export async function findScimUser(
   workspaceId: string,
   id: string,
 ): Promise<ScimUserRow | undefined> {
-  const { rows } = await sql<ScimUserRow>`${select}
+  const { rows } = await sql<ScimUserRow>`${PREPARED}${select}
     where u.workspace_id = ${workspaceId} and u.id = ${id} and (u.deleted_at is null) is true`.execute(db);
   return rows[0];
 }
@@ -35,14 +35,16 @@ export async function listScimUsers(
   const where = sql`u.workspace_id = ${workspaceId} and u.deleted_at is null ${filter ? sql`and (${filter})` : sql``}`;
   const page =
     limit > 0
-      ? await sql<ScimUserRow>`${select} where ${where} order by ${orderBy} offset ${offset} limit ${limit}`.execute(
+      ? await sql<ScimUserRow>`${PREPARED}${select} where ${where} order by ${orderBy} offset ${offset} limit ${limit}`.execute(
           db,
         )
       : { rows: [] as ScimUserRow[] };
   // A first page that is not full is the whole result (an identity provider's `userName eq` lookup):
   // no count needed.
   if (offset === 0 && page.rows.length < limit) return { rows: page.rows, total: page.rows.length };
-  const count = await sql<{ n: number }>`select count(*)::int as n from users u where ${where}`.execute(db);
+  const count = await sql<{
+    n: number;
+  }>`${PREPARED}select count(*)::int as n from users u where ${where}`.execute(db);
   return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
 }
 

@@ -18,6 +18,13 @@ import { resourceRoutes } from './resource-routes.js';
 const members = (request: FastifyRequest): boolean =>
   namesMembers((request.query as { attributes?: string }).attributes);
 
+/** What a PATCH answers: 204 with the ETag unless the request asks for attributes (then 200). */
+function patchAnswer(request: FastifyRequest): 'version' | 'group' | 'members' {
+  const q = request.query as { attributes?: string; excludedAttributes?: string };
+  if (q.attributes === undefined && q.excludedAttributes === undefined) return 'version';
+  return members(request) ? 'members' : 'group';
+}
+
 /** SCIM Groups (RFC 7644 §3): a group is a Loopit role; its members' effective roles follow it. */
 export default resourceRoutes({
   endpoint: 'Groups',
@@ -37,7 +44,7 @@ export default resourceRoutes({
     replace: (db, caller, id, body, ifMatch, request) =>
       replaceScimGroup(db, caller, id, body, ifMatch, members(request)),
     patch: (db, caller, id, body, ifMatch, request) =>
-      patchScimGroup(db, caller, id, body, ifMatch, members(request)),
+      patchScimGroup(db, caller, id, body, ifMatch, patchAnswer(request)),
     remove: deleteScimGroup,
     location: groupLocation,
   },
