@@ -1,32 +1,17 @@
 import type { DbOrTx } from '../db/index.js';
+import { preferIndexOrder } from '../events/events.repository.js';
+import { findEvent, latestCursor, readEvents } from '../events/events.service.js';
+import type { EventJson, EventType } from '../events/types.js';
+
+export { EVENT_TYPES, type EventJson, type EventType } from '../events/types.js';
 
 /**
- * The events feed as webhooks read it: the events journal in commit order, gap-free, with opaque
- * cursors. Webhooks take it through this one module, so that tests can hand the workers another.
+ * The events feed as webhooks read it: the journal in commit order, gap-free, with opaque cursors
+ * (src/events/events.service.ts). Webhooks take it through this one module, so that tests can hand the
+ * workers another.
  */
-export const EVENT_TYPES = [
-  'user.created',
-  'user.updated',
-  'user.deactivated',
-  'user.reactivated',
-  'user.deleted',
-  'invitation.accepted',
-  'import.completed',
-  'import.failed',
-  'import.reverted',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export interface EventJson {
-  id: string;
-  type: EventType;
-  timestamp: string;
-  workspaceId: string;
-  data: Record<string, unknown>;
-}
-
 export interface EventFeed {
-  /** Events after `after` (null or absent: from the start), in commit order; `next` continues from the last. */
+  /** Events after `after` (absent: from the oldest kept), in commit order; `next` goes on from there. */
   readEvents(
     db: DbOrTx,
     workspaceId: string,
@@ -37,9 +22,12 @@ export interface EventFeed {
   findEvent(db: DbOrTx, workspaceId: string, id: string): Promise<EventJson | undefined>;
 }
 
-/** The service's feed. Until the events journal is readable as a feed, it holds no events. */
 export const eventFeed: EventFeed = {
-  readEvents: () => Promise.resolve({ events: [], next: null }),
-  latestCursor: () => Promise.resolve(null),
-  findEvent: () => Promise.resolve(undefined),
+  async readEvents(db, workspaceId, opts) {
+    // The fan-out reads inside its own transaction, where the feed leaves planner settings alone.
+    if (db.isTransaction) await preferIndexOrder(db);
+    return readEvents(db, workspaceId, opts);
+  },
+  latestCursor,
+  findEvent,
 };
