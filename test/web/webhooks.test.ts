@@ -9,8 +9,8 @@ import { startReceiver, type Receiver } from '../support/receiver.js';
 
 /*
  * Webhooks in Settings, in a real browser (the same harness as flow.test.ts): add an endpoint with its
- * events, see and copy the secret once, send a test and watch it arrive in the delivery log, retry a
- * failed delivery, disable, enable and delete. The receiver is a local http server, so the service
+ * events, see and copy the secret once, send a test and watch it arrive in the delivery log, see a
+ * user added through the API delivered, retry a failed delivery, disable, enable and delete. The receiver is a local http server, so the service
  * runs with WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOW_PRIVATE_NETWORKS. UPDATE_SCREENSHOTS=1 writes
  * docs/screenshots/webhooks.png.
  */
@@ -90,6 +90,23 @@ describe('webhooks in Settings', { timeout: 60_000 }, () => {
       receiver.received[0]!.headers as Record<string, string>,
     );
     expect(body).toMatchObject({ type: 'webhook.test' });
+
+    // A change made elsewhere (here through the API) is an event the endpoint receives.
+    const user = await fetch(`${stack.base}/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Ann Lee', email: 'ann@example.com', role: 'Admin', sendInvite: false }),
+    });
+    expect(user.status).toBe(201);
+    await eventually(async () => {
+      await row.getByRole('button', { name: 'Refresh' }).click();
+      return log.getByRole('row').nth(1).textContent();
+    }).toMatch(/User added.*Delivered/);
+    expect(receiver.received).toHaveLength(2);
+    expect(JSON.parse(receiver.received[1]!.body)).toMatchObject({
+      type: 'user.created',
+      data: { email: 'ann@example.com' },
+    });
 
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await secretBox.count()).toBe(0);
