@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { registry } from '../src/lib/metrics.js';
 import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
 import { waitFor } from './support/processes.js';
@@ -73,6 +74,10 @@ describe('delivery', () => {
       const verified = hook.verify(request!.body, request!.headers as Record<string, string>);
       expect(verified).toEqual(event);
     }
+    // Counted for Prometheus (this process runs the workers).
+    expect(await registry.getSingleMetricAsString('loopit_webhook_attempts_total')).toMatch(
+      /loopit_webhook_attempts_total\{result="succeeded"\} [1-9]/,
+    );
     // Another secret does not verify it.
     const other = new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`);
     expect(() => other.verify(requests[0]!.body, requests[0]!.headers as Record<string, string>)).toThrow();
