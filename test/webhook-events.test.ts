@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, useTestContext, useTestWorkers } from './support/context.js';
@@ -122,6 +123,38 @@ describe('events to endpoints', () => {
     expect(emails(urlA)).toEqual(['a1@example.com', 'a2@example.com']);
     expect(emails(urlB)).toEqual(['b1@example.com']);
   });
+
+  it(
+    'catches up after the listening connection is cut: the events written meanwhile go out',
+    { timeout: 40_000 },
+    async () => {
+      const ws = await makeWorkspace(ctx.db);
+      const url = newPath();
+      const endpoint = await addEndpoint(ctx.app, ws.token, url);
+      // Past the few seconds the workers look again after a notification (the endpoint's creation was one).
+      await new Promise((r) => setTimeout(r, 5_500));
+      const cut = await sql<{ n: number }>`
+      select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+      where application_name = 'loopit-provision-webhooks' and datname = current_database()`.execute(ctx.db);
+      expect(cut.rows[0]!.n).toBe(1);
+      // Written while nobody listens: its notification is lost.
+      await addUser(ws.token, 'unheard@example.com');
+      const [done] = await untilDeliveries(
+        ctx.app,
+        ws.token,
+        endpoint.id,
+        (d) => d[0]?.status === 'succeeded',
+        15_000,
+      );
+      expect(done!.eventType).toBe('user.created');
+      expect(at(url)).toHaveLength(1);
+      // Listening again, on a new connection.
+      const listening = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity
+      where application_name = 'loopit-provision-webhooks' and datname = current_database()`.execute(ctx.db);
+      expect(listening.rows[0]!.n).toBe(1);
+    },
+  );
 
   it('delivers every user of an import and the import’s end, each once', async () => {
     const ws = await makeWorkspace(ctx.db);

@@ -1,12 +1,10 @@
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/index.js';
 import type { Queues } from '../src/queues/producer.js';
 import { enqueueDeliver, enqueueFanout } from '../src/queues/webhooks.js';
 import { dueEndpoints, workspacesWithEndpoints } from '../src/webhooks/endpoints.repository.js';
+import { listenForEvents, type EventListener } from '../src/webhooks/notifications.repository.js';
 
-/** The channel the audit_events trigger notifies (migrations/20261206100000_webhooks.ts). */
-export const EVENTS_CHANNEL = 'loopit_webhook_events';
 const RECONNECT_MS = 2_000;
 /** Notifications are gathered this long, so a burst of commits makes one enqueue per workspace. */
 const GATHER_MS = 50;
@@ -52,7 +50,7 @@ export async function ensureFanouts(db: Db, queues: Queues): Promise<number> {
 export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> } {
   const { logger } = deps;
   let closed = false;
-  let client: pg.Client | undefined;
+  let listener: EventListener | undefined;
   let reconnect: NodeJS.Timeout | undefined;
   let gather: NodeJS.Timeout | undefined;
   const pending = new Set<string>();
@@ -70,38 +68,31 @@ export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> 
 
   const listen = async (): Promise<void> => {
     if (closed) return;
-    const c = new pg.Client({
-      connectionString: deps.databaseUrl,
-      application_name: 'loopit-provision-webhooks',
-    });
-    let lost = false;
-    const onLost = (err?: Error) => {
-      if (lost) return;
-      lost = true;
-      if (client === c) client = undefined;
-      c.removeAllListeners('notification');
-      void c.end().catch(() => undefined);
+    let dropped = false;
+    const retry = (err?: Error) => {
+      if (dropped) return;
+      dropped = true;
+      listener = undefined;
       if (closed) return;
       logger.warn({ err }, 'webhook event listener lost its connection; reconnecting');
       reconnect = setTimeout(() => void listen(), RECONNECT_MS);
       reconnect.unref();
     };
-    c.on('notification', (message) => {
-      if (!message.payload) return;
-      pending.add(message.payload);
-      recent.set(message.payload, Date.now());
-      gather ??= setTimeout(() => void flush(), GATHER_MS);
-    });
-    c.on('error', onLost);
-    c.on('end', () => onLost());
     try {
-      await c.connect();
-      await c.query(`listen ${EVENTS_CHANNEL}`);
-      if (closed) return void c.end().catch(() => undefined);
-      client = c;
+      const opened = await listenForEvents(deps.databaseUrl, {
+        onWorkspace(workspaceId) {
+          pending.add(workspaceId);
+          recent.set(workspaceId, Date.now());
+          gather ??= setTimeout(() => void flush(), GATHER_MS);
+        },
+        onLost: retry,
+      });
+      if (closed) return void opened.close();
+      listener = opened;
+      // Notifications sent while nobody listened are gone: every workspace with webhooks looks once.
       await ensureFanouts(deps.db, deps.queues);
     } catch (err) {
-      onLost(err as Error);
+      retry(err as Error);
     }
   };
 
@@ -133,9 +124,9 @@ export function startWebhookWakeups(deps: WakeupDeps): { close(): Promise<void> 
       clearInterval(timer);
       clearTimeout(reconnect);
       clearTimeout(gather);
-      const c = client;
-      client = undefined;
-      await c?.end().catch(() => undefined);
+      const l = listener;
+      listener = undefined;
+      await l?.close();
     },
   };
 }
