@@ -74,10 +74,10 @@ describe('delivery', () => {
       const verified = hook.verify(request!.body, request!.headers as Record<string, string>);
       expect(verified).toEqual(event);
     }
-    // Counted for Prometheus (this process runs the workers).
-    expect(await registry.getSingleMetricAsString('loopit_webhook_attempts_total')).toMatch(
-      /loopit_webhook_attempts_total\{result="succeeded"\} [1-9]/,
-    );
+    // Counted for Prometheus (this process runs the workers) when the run's job completes.
+    await expect
+      .poll(() => registry.getSingleMetricAsString('loopit_webhook_attempts_total'), { timeout: 5_000 })
+      .toMatch(/loopit_webhook_attempts_total\{result="succeeded"\} [1-9]/);
     // Another secret does not verify it.
     const other = new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`);
     expect(() => other.verify(requests[0]!.body, requests[0]!.headers as Record<string, string>)).toThrow();
