@@ -23,7 +23,6 @@ import openapiPlugin from './plugins/openapi.js';
 import metricsPlugin from './plugins/metrics.js';
 import overloadPlugin from './plugins/overload.js';
 import queuesPlugin from './plugins/queues.js';
-import './plugins/types.js';
 import locationRoutes from './users/locations.routes.js';
 import roleRoutes from './users/roles.routes.js';
 import invitationRoutes from './users/invitations.routes.js';
@@ -34,6 +33,12 @@ import webRoutes from './web/web.routes.js';
 import webhookRoutes from './webhooks/webhooks.routes.js';
 import webhookDeliveryRoutes from './webhooks/deliveries.routes.js';
 import { useInvitationSecrets } from './provisioning/invitation-tokens.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
 
 export interface BuildOptions {
   config: Config;

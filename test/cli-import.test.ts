@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workbook } from './support/workbooks.js';
 import { ProgressReporter } from '../src/cli/progress.js';
-import type { ImportJson } from '../src/imports/imports.service.js';
+import type { Import } from '../src/api/imports.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from './support/databases.js';
 import { root, runCli, startServer, waitFor } from './support/processes.js';
 
@@ -336,7 +336,7 @@ describe('cli import refusals before the upload', () => {
 });
 
 describe('cli import against a stub API', () => {
-  const running: ImportJson = {
+  const running: Import = {
     id: '01a21f58-0000-7000-8000-000000000001',
     status: 'processing',
     mode: 'upsert',
@@ -493,13 +493,13 @@ describe('cli import against a stub API', () => {
 });
 
 describe('ProgressReporter', () => {
-  const imp = (processedRows: number): ImportJson =>
+  const imp = (processedRows: number): Import =>
     ({
       status: 'processing',
       totalRows: 200,
       processedRows,
       counts: { created: processedRows, updated: 0, failed: 0 },
-    }) as ImportJson;
+    }) as Import;
 
   it('redraws one line with a bar, percentage, rate and counts on a terminal', () => {
     let written = '';

@@ -1,17 +1,11 @@
-import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
-import { makeWorkspace } from './support/factories.js';
+import { describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
+import { makeRole, makeWorkspace } from './support/factories.js';
 import { allRows, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '2' });
-let workers: WorkerHandle | undefined;
-const logger = pino({ level: 'silent' });
-
-afterAll(async () => {
-  await workers?.close();
-});
+// No worker at first: the first test looks at a queued import before starting one.
+const workers = useTestWorkers(ctx, { start: 'on-demand' });
 
 describe('cancel', () => {
   it('cancels a queued import at once, and a running one at the next batch boundary', async () => {
@@ -26,7 +20,7 @@ describe('cancel', () => {
 
     const csv = `email,name\n${Array.from({ length: 400 }, (_, i) => `c${i}@example.com,C ${i}`).join('\n')}\n`;
     const big = await upload(ctx.app, ws.token, csv);
-    workers = await startWorkers({ config: ctx.config, db: ctx.db, logger, sweepTasks: [] });
+    await workers.start();
     for (;;) {
       const now = await call(ctx.app, 'GET', `/v1/imports/${big.body.id}`, { token: ws.token });
       if (now.body.processedRows > 0) break;
@@ -56,7 +50,7 @@ describe('cancel', () => {
 
 describe('retry', () => {
   it('re-runs failed rows (not in-file duplicates) once their cause is fixed', async () => {
-    workers ??= await startWorkers({ config: ctx.config, db: ctx.db, logger, sweepTasks: [] });
+    await workers.start();
     const ws = await makeWorkspace(ctx.db, { roles: ['Admin'] });
     const csv =
       'email,name,role\nr1@example.com,R1,Sales\nr2@example.com,R2,Admin\nR1@example.com,R1 again,Admin\n';
@@ -66,7 +60,7 @@ describe('retry', () => {
       202,
     );
     expect((await waitForImport(ctx.app, ws.token, first.id)).status).toBe('completed_with_errors');
-    await call(ctx.app, 'POST', '/v1/roles', { token: ws.token, body: { name: 'Sales' } });
+    await makeRole(ctx.app, ws.token, 'Sales');
     await call(ctx.app, 'POST', `/v1/imports/${first.id}/retry`, { token: ws.token });
     const fixed = await waitForImport(ctx.app, ws.token, first.id);
     const rows = await allRows(ctx.app, ws.token, first.id);

@@ -1,24 +1,10 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '50', WORKER_CONCURRENCY: '1' });
-let workers: WorkerHandle;
-
-beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
-});
-afterAll(async () => {
-  await workers?.close();
-});
+useTestWorkers(ctx);
 
 describe('fairness between imports', () => {
   it('finishes a small import of another workspace while a large one is still running', async () => {

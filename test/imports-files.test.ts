@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
 import { allRows, multipart, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '5', IMPORT_MAX_ROWS: '50', IMPORT_MAX_BYTES: '20000' });
-let workers: WorkerHandle;
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
 const LOCATIONS = [
   'London',
@@ -26,18 +24,8 @@ const LOCATIONS = [
 ];
 
 beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   ws = await makeWorkspace(ctx.db, { roles: ['Member', 'Admin'], locations: LOCATIONS });
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
 describe('real exports from spreadsheet tools', () => {

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { multipart, waitForImport } from './support/imports.js';
 
@@ -12,7 +10,7 @@ import { multipart, waitForImport } from './support/imports.js';
  */
 
 const ctx = useTestContext({ BATCH_SIZE: '2' });
-let workers: WorkerHandle;
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
 
 const LOCATIONS = [
@@ -26,18 +24,8 @@ const LOCATIONS = [
 ].flat();
 
 beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   ws = await makeWorkspace(ctx.db, { roles: ['Member', 'Admin'], locations: LOCATIONS });
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
 const CASES = [
   {
     file: 'en-hr-export.csv',

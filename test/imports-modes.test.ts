@@ -1,24 +1,10 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { allRows, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '4' });
-let workers: WorkerHandle;
-
-beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
-});
-afterAll(async () => {
-  await workers?.close();
-});
+useTestWorkers(ctx);
 
 const run = async (token: string, csv: string, query = '') => {
   const res = await upload(ctx.app, token, csv, query);

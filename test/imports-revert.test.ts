@@ -1,25 +1,11 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { currentToken } from '../src/provisioning/invitation-tokens.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { allRows, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '2' });
-let workers: WorkerHandle | undefined;
-
-const startWorker = async () =>
-  (workers ??= await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  }));
-beforeAll(startWorker);
-afterAll(async () => {
-  await workers?.close();
-});
+useTestWorkers(ctx);
 
 async function run(token: string, csv: string, query = '') {
   const up = await upload(ctx.app, token, csv, query);

@@ -1,26 +1,12 @@
 import { sql } from 'kysely';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ANALYZE_AFTER_ROWS } from '../src/imports/lifecycle.service.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { useTestContext } from './support/context.js';
+import { useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext();
-let workers: WorkerHandle;
-
-beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
-});
-afterAll(async () => {
-  await workers?.close();
-});
+useTestWorkers(ctx);
 
 // pg_stats is the catalog ANALYZE writes (at once, unlike the activity counters of pg_stat_user_tables).
 const analyzed = async (table: string) =>

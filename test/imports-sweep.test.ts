@@ -3,9 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { producerConnection } from '../src/queues/connection.js';
 import { Queues } from '../src/queues/producer.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
 import { importSweepTask, retentionSweepTask } from '../workers/sweep-tasks.js';
-import { call, testConfig, useTestContext } from './support/context.js';
+import { call, testConfig, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { multipart, upload, waitForImport } from './support/imports.js';
 import { makeInvitations } from './support/invitations.js';
@@ -13,22 +12,16 @@ import { startSmtp, type TestSmtp } from './support/smtp.js';
 
 let smtp: TestSmtp;
 const ctx = useTestContext();
-let workers: WorkerHandle;
 const logger = pino({ level: 'silent' });
 
 beforeAll(async () => {
   smtp = await startSmtp();
-  workers = await startWorkers({
-    config: { ...ctx.config, smtpUrl: smtp.url },
-    db: ctx.db,
-    logger,
-    sweepTasks: [],
-  });
 });
 afterAll(async () => {
-  await workers?.close();
   await smtp?.close();
 });
+// Registered after the SMTP server's hooks: the workers start after it and close before it.
+useTestWorkers(ctx, { config: (config) => ({ ...config, smtpUrl: smtp.url }), logger });
 
 describe('the import sweeper', () => {
   it('enqueues an import that was accepted while Redis was down', async () => {

@@ -3,38 +3,25 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseOptions } from '../src/imports/options.js';
 import { purgeExpired } from '../src/imports/imports.repository.js';
 import { acceptUpload } from '../src/imports/upload.service.js';
 import { convertWorkbook } from '../src/imports/workbook.service.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { stagedState } from './support/hostile.js';
 import { allRows, multipart, upload, waitForImport } from './support/imports.js';
 import { handWorkbook, inlineRow, workbook, XLSX_TYPE } from './support/workbooks.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '5', IMPORT_MAX_ROWS: '50' });
-let workers: WorkerHandle;
+// Started by the tests that need one: the others look at what an upload leaves before the worker runs.
+const workers = useTestWorkers(ctx, { start: 'on-demand' });
 let ws: { workspaceId: string; token: string };
 
 beforeAll(async () => {
   ws = await makeWorkspace(ctx.db, { roles: ['Member', 'Admin'], locations: ['Berlin', 'Paris'] });
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
-const startWorker = async () => {
-  workers ??= await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
-};
 
 const uploadXlsx = (bytes: Buffer, query = '', headers: Record<string, string> = {}) =>
   upload(ctx.app, ws.token, bytes, query, { 'content-type': XLSX_TYPE, ...headers });
@@ -179,7 +166,7 @@ describe('POST /v1/imports with an Excel workbook', () => {
     });
     expect(await storedChunks(res.body.id)).toBeGreaterThan(0);
 
-    await startWorker();
+    await workers.start();
     const done = await waitForImport(ctx.app, ws.token, res.body.id);
     expect(done).toMatchObject({ status: 'completed_with_errors', totalRows: 4, processedRows: 4 });
     expect(done.counts).toMatchObject({ created: 2, failed: 2 });
@@ -209,7 +196,7 @@ describe('POST /v1/imports with an Excel workbook', () => {
   });
 
   it('reads a workbook whose shared strings and workbook part come after the sheet (multipart, .xlsx declared as octet-stream)', async () => {
-    await startWorker();
+    await workers.start();
     const rows = [
       ['Email', 'Name', 'Location'],
       ...Array.from({ length: 12 }, (_, i) => [`s${i}@example.com`, `Streamed ${i}`, 'Paris']),
@@ -237,7 +224,7 @@ describe('POST /v1/imports with an Excel workbook', () => {
   });
 
   it('reads inline strings, shared strings, cells without references and Excel escapes (_x0009_)', async () => {
-    await startWorker();
+    await workers.start();
     const sheet =
       '<sheetData>' +
       inlineRow(1, ['Email', 'Name'], true) +
@@ -256,7 +243,7 @@ describe('POST /v1/imports with an Excel workbook', () => {
   });
 
   it('previews as a dry run and applies without a second upload', async () => {
-    await startWorker();
+    await workers.start();
     const bytes = await workbook([
       {
         name: 'S',
@@ -304,7 +291,7 @@ describe('POST /v1/imports with an Excel workbook', () => {
 
 describe('workbooks the worker cannot import', () => {
   it('fails the import with too_many_rows when the sheet holds more than its dimension says, deletes the workbook, and refuses a retry', async () => {
-    await startWorker();
+    await workers.start();
     const rows = Array.from({ length: 51 }, (_, i) =>
       inlineRow(i + 2, [`many${i}@example.com`, `Many ${i}`]),
     ).join('');
@@ -331,7 +318,7 @@ describe('workbooks the worker cannot import', () => {
   });
 
   it('fails a sync whose sheet has a header and no rows with sync_empty_file', async () => {
-    await startWorker();
+    await workers.start();
     const res = await uploadXlsx(await workbook([{ name: 'S', rows: [['Email', 'Name']] }]), 'mode=sync');
     expect(res.status).toBe(202);
     const done = await waitForImport(ctx.app, ws.token, res.body.id);
@@ -360,7 +347,7 @@ async function acceptOnly(workspaceId: string, bytes: Buffer, query: Record<stri
 
 describe('a stored workbook', () => {
   it('survives a cancel while queued, so a retry converts and runs it', async () => {
-    await startWorker();
+    await workers.start();
     const bytes = await workbook([
       {
         name: 'S',

@@ -1,30 +1,18 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { allRows, multipart, upload, waitForImport } from './support/imports.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '3' });
-let workers: WorkerHandle;
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
 
 beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   ws = await makeWorkspace(ctx.db, {
     roles: ['Admin', 'Customer Success'],
     locations: ['London', 'São Paulo'],
   });
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
 describe('POST /v1/imports', () => {
   it('imports a CSV end to end: created, invited, role-assigned, with a per-row report', async () => {
     const csv =

@@ -1,9 +1,7 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { currentToken } from '../src/provisioning/invitation-tokens.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { call, useTestContext } from './support/context.js';
-import { makeWorkspace } from './support/factories.js';
+import { call, useTestContext, useTestWorkers } from './support/context.js';
+import { makeUser, makeWorkspace } from './support/factories.js';
 
 const ctx = useTestContext();
 let ws: { workspaceId: string; token: string };
@@ -13,12 +11,7 @@ beforeAll(async () => {
 });
 
 const createUser = async (email: string) =>
-  (
-    await call(ctx.app, 'POST', '/v1/users', {
-      token: ws.token,
-      body: { name: 'Invitee', email, role: 'Admin' },
-    })
-  ).body as { id: string };
+  (await makeUser(ctx.app, ws.token, { name: 'Invitee', email, role: 'Admin' })).body as { id: string };
 
 /** The token of the user's newest invitation, rebuilt the way the e-mail drain does. */
 const tokenOf = async (userId: string): Promise<string> => {
@@ -144,18 +137,7 @@ describe('GET /invitations/accept', () => {
 });
 
 describe('POST /v1/invitations/resend', () => {
-  let workers: WorkerHandle;
-  beforeAll(async () => {
-    workers = await startWorkers({
-      config: ctx.config,
-      db: ctx.db,
-      logger: pino({ level: 'silent' }),
-      sweepTasks: [],
-    });
-  });
-  afterAll(async () => {
-    await workers.close();
-  });
+  useTestWorkers(ctx);
 
   it('re-invites, as a job, the invited users whose invitation expired', async () => {
     const other = await makeWorkspace(ctx.db);

@@ -1,28 +1,16 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
-import { OPERATOR_TOKEN, call, useTestContext } from './support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR_TOKEN, call, useTestContext, useTestWorkers } from './support/context.js';
 import { makeWorkspace } from './support/factories.js';
 import { upload, waitForImport } from './support/imports.js';
 import { waitFor } from './support/processes.js';
 
 const ctx = useTestContext({ BATCH_SIZE: '2', EMAIL_RATE_PER_SECOND: '1000' });
-let workers: WorkerHandle;
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
 
 beforeAll(async () => {
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   ws = await makeWorkspace(ctx.db);
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
 /** The value of one sample of the exposition text, 0 when absent. */
 function sample(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));

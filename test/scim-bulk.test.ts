@@ -16,11 +16,11 @@ import { runBulkRequest } from '../src/scim/bulk/runner.js';
 import { prepareUserEntries, type Entry } from '../src/scim/bulk/users.js';
 import { provision } from '../src/provisioning/engine.js';
 import type { BulkOperation } from '../src/scim/bulk/types.js';
-import { startWorkers, type WorkerHandle } from '../workers/main.js';
+import { startWorkers } from '../workers/main.js';
 import type { WorkerContext } from '../workers/context.js';
 import { BULK_MAX_STALLS, bulk as bulkJob } from '../workers/scim.js';
 import { bulkSweepTask } from '../workers/sweep-tasks.js';
-import { call, testConfig, useTestContext } from './support/context.js';
+import { call, testConfig, useTestContext, useTestWorkers } from './support/context.js';
 import { makeToken, makeWorkspace } from './support/factories.js';
 
 const PUBLIC_URL = 'https://provision.example.com';
@@ -36,17 +36,13 @@ const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-let workers: WorkerHandle;
+useTestWorkers(ctx, { logger });
 let ws: { workspaceId: string; token: string };
 let token: string;
 
 beforeAll(async () => {
-  workers = await startWorkers({ config: ctx.config, db: ctx.db, logger, sweepTasks: [] });
   ws = await makeWorkspace(ctx.db, { roles: ['Admin', 'Agent'], locations: ['London'] });
   token = await makeToken(ctx.db, ws.workspaceId, ['scim']);
-});
-afterAll(async () => {
-  await workers?.close();
 });
 
 const scim = (

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { call, useTestContext } from './support/context.js';
-import { makeWorkspace } from './support/factories.js';
+import { makeUser, makeWorkspace } from './support/factories.js';
 
 const ctx = useTestContext();
 
 async function addUsers(token: string, n: number, tag: string): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const res = await call(ctx.app, 'POST', '/v1/users', {
-      token,
-      body: { name: `${tag} ${i}`, email: `${tag}${i}@example.com`, role: 'Member', sendInvite: i % 2 === 0 },
+    const res = await makeUser(ctx.app, token, {
+      name: `${tag} ${i}`,
+      email: `${tag}${i}@example.com`,
+      role: 'Member',
+      sendInvite: i % 2 === 0,
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     ids.push(res.body.id);

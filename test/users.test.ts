@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/lib/ids.js';
 import { call, useTestContext } from './support/context.js';
-import { makeToken, makeWorkspace } from './support/factories.js';
+import { makeToken, makeUser, makeWorkspace } from './support/factories.js';
 
 const ctx = useTestContext();
 let a: { workspaceId: string; token: string };
@@ -15,19 +15,8 @@ beforeAll(async () => {
   b = await makeWorkspace(ctx.db, { roles: ['Owner'] });
 });
 
-let seq = 0;
-const newUser = async (overrides: Record<string, unknown> = {}, token = a.token) => {
-  seq += 1;
-  return call(ctx.app, 'POST', '/v1/users', {
-    token,
-    body: {
-      name: `Person ${seq}`,
-      email: `person${seq}@example.com`,
-      role: 'Customer Success',
-      ...overrides,
-    },
-  });
-};
+const newUser = (overrides: Record<string, unknown> = {}, token = a.token) =>
+  makeUser(ctx.app, token, overrides);
 
 describe('POST /v1/users', () => {
   it('creates an invited user with 201, Location, ETag and a pending invitation', async () => {

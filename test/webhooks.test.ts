@@ -265,6 +265,25 @@ describe('GET, PATCH, DELETE /v1/webhooks/:id', () => {
 });
 
 describe('OpenAPI', () => {
+  it('answers the webhook routes’ own request examples with their documented statuses', async () => {
+    const doc = (await call(ctx.app, 'GET', '/docs/json')).body as {
+      paths: Record<string, Record<string, any>>;
+    };
+    const example = (path: string, method: string): unknown =>
+      doc.paths[path]![method].requestBody.content['application/json'].example;
+    const created = await create(ctx.app, example('/v1/webhooks', 'post'));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const patched = await call(ctx.app, 'PATCH', `/v1/webhooks/${id}`, {
+      token: admin,
+      body: example('/v1/webhooks/{id}', 'patch'),
+    });
+    expect(patched.status).toBe(200);
+    expect((await call(ctx.app, 'POST', `/v1/webhooks/${id}/test`, { token: admin })).status).toBe(202);
+    for (const url of ['/v1/webhooks', `/v1/webhooks/${id}`, `/v1/webhooks/${id}/deliveries?status=pending`])
+      expect((await call(ctx.app, 'GET', url, { token: admin })).status).toBe(200);
+  });
+
   it('describes every webhook route with a summary, a description, enums and error answers', async () => {
     const res = await ctx.app.inject({ method: 'GET', url: '/docs/json' });
     const doc = JSON.parse(res.body) as { paths: Record<string, Record<string, any>> };

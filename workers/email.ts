@@ -1,7 +1,7 @@
 import type { WorkerOptions } from 'bullmq';
 import type { Config } from '../src/config.js';
 import { drainSlice } from '../src/email/drain.service.js';
-import { drainJobOptions, nextDrainJobId } from '../src/queues/drain.js';
+import { nextDrainJobId } from '../src/queues/drain.js';
 import type { Processor } from './context.js';
 
 /** Past the lease's end, so that the delayed look finds it expired. */
@@ -59,7 +59,7 @@ export const drain: Processor<{ workspaceId: string }> = async (job, ctx, log) =
       'drain',
       { workspaceId },
       {
-        ...drainJobOptions(nextDrainJobId(job.id, workspaceId)),
+        jobId: nextDrainJobId(job.id, workspaceId),
         ...(result.more ? {} : { delay: result.retryInMs! + LEASE_MARGIN_MS }),
       },
     );

@@ -41,20 +41,12 @@ export const run: Processor<JobMap['imports']['run']> = async (job, ctx, log, to
     await job.updateData({ ...job.data, step: 'finish' });
     if (ranges.length > 0) {
       const parent = { id: job.id!, queue: job.queueQualifiedName };
-      await ctx.queues.queue('imports').addBulk(
+      await ctx.queues.enqueueChildren(
+        'imports',
+        'batch',
         ranges.map((range, i) => ({
-          name: 'batch',
           data: { workspaceId, importId, ...range },
-          opts: {
-            jobId: `${job.id}-b${i}`,
-            parent,
-            priority: Math.min(i + 1, MAX_PRIORITY),
-            attempts: 5,
-            backoff: { type: 'exponential', delay: 1_000 },
-            failParentOnFailure: true,
-            removeOnComplete: { age: 3600 },
-            removeOnFail: { age: 7 * 24 * 3600 },
-          },
+          opts: { jobId: `${job.id}-b${i}`, parent, priority: Math.min(i + 1, MAX_PRIORITY) },
         })),
       );
       log.info({ importId, batches: ranges.length }, 'import fanned out');

@@ -63,7 +63,7 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
   producer.on('error', (err) => logger.debug({ err }, 'redis producer connection error'));
   const connection = workerConnection(config.redisUrl);
   connection.on('error', (err) => logger.warn({ err }, 'redis worker connection error'));
-  const queues = new Queues(producer, config.queuePrefix);
+  const queues = new Queues(producer, config.queuePrefix, logger);
   let stopping = false;
   const sweepLogger = logger.child({ component: 'sweeper' });
   const sweeper = new Sweeper(

@@ -3,9 +3,34 @@ import fp from 'fastify-plugin';
 import { timingSafeEqual } from 'node:crypto';
 import type { Scope } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
-import type { RouteAccess } from '../plugins/types.js';
 import { bearerToken } from './tokens.js';
 import { authenticateRequest, type Caller } from './tokens.service.js';
+
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: 'public' | 'operator' | 'any-scope' | Scope;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route and the access it declared, as the auth plugin checked them at registration. */
+    accessTable: RouteAccess[];
+  }
+  interface FastifyRequest {
+    caller?: Caller;
+  }
+  interface FastifyContextConfig {
+    /** The scope a workspace token needs for this route. */
+    scope?: Scope;
+    /** The route takes the OPERATOR_TOKEN, never a workspace token. */
+    operator?: boolean;
+    /** The route needs no token at all. */
+    public?: boolean;
+    /** Any valid workspace token opens the route, whatever its scopes (what the token itself may see). */
+    anyScope?: boolean;
+  }
+}
 
 const missingToken = (): AppError =>
   new AppError(

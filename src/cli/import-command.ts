@@ -7,7 +7,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ImportJson, ImportRowJson } from '../imports/imports.service.js';
+import type { Import, ImportRow } from '../api/imports.js';
 import { FIELDS } from '../imports/pipeline/aliases.js';
 import { CliError } from './cli-error.js';
 import { columnHelp, mappingOption } from './column-help.js';
@@ -182,7 +182,7 @@ function uploadQuery(file: string, opts: ImportOpts): string {
 }
 
 /** Polls until the import ends; undefined when the user stopped watching (Ctrl-C). */
-async function watch(api: Api, start: ImportJson, signal: AbortSignal): Promise<ImportJson | undefined> {
+async function watch(api: Api, start: Import, signal: AbortSignal): Promise<Import | undefined> {
   const progress = new ProgressReporter(process.stderr);
   let imp = start;
   let failingSince: number | undefined;
@@ -192,7 +192,7 @@ async function watch(api: Api, start: ImportJson, signal: AbortSignal): Promise<
       try {
         await sleep(POLL_MS, undefined, { signal });
         const route = `/v1/imports/${imp.id}`;
-        imp = (await api.call<ImportJson>('GET', route, { signal, timeoutMs: POLL_TIMEOUT_MS })).body;
+        imp = (await api.call<Import>('GET', route, { signal, timeoutMs: POLL_TIMEOUT_MS })).body;
         failingSince = undefined;
         progress.update(imp);
       } catch (error) {
@@ -217,13 +217,13 @@ async function failedRows(
   api: Api,
   id: string,
   max = Infinity,
-): Promise<{ rows: ImportRowJson[]; more: boolean }> {
-  const rows: ImportRowJson[] = [];
+): Promise<{ rows: ImportRow[]; more: boolean }> {
+  const rows: ImportRow[] = [];
   let cursor: string | null = null;
   do {
     const query = new URLSearchParams({ status: 'failed', limit: String(Math.min(1000, max)) });
     if (cursor) query.set('cursor', cursor);
-    const page = await api.call<{ data: ImportRowJson[]; nextCursor: string | null }>(
+    const page = await api.call<{ data: ImportRow[]; nextCursor: string | null }>(
       'GET',
       `/v1/imports/${id}/rows?${query.toString()}`,
     );
@@ -269,9 +269,9 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
   const interrupted = new AbortController();
   const onUploadInterrupt = (): void => interrupted.abort();
   process.once('SIGINT', onUploadInterrupt);
-  let uploaded: { status: number; body: ImportJson };
+  let uploaded: { status: number; body: Import };
   try {
-    uploaded = await api.call<ImportJson>('POST', `/v1/imports?${query}`, {
+    uploaded = await api.call<Import>('POST', `/v1/imports?${query}`, {
       body: createReadStream(file),
       signal: interrupted.signal,
       headers: {
@@ -309,7 +309,7 @@ async function runImport(file: string, opts: ImportOpts): Promise<void> {
 /** `import revert IMPORT_ID [--dry-run]`: undoes an import, with the progress and report of an import. */
 async function runRevert(importId: string, opts: ImportOpts): Promise<void> {
   const api = apiOf(opts);
-  const started = await api.call<ImportJson>('POST', `/v1/imports/${encodeURIComponent(importId)}/revert`, {
+  const started = await api.call<Import>('POST', `/v1/imports/${encodeURIComponent(importId)}/revert`, {
     body: Readable.from([JSON.stringify({ dryRun: opts.dryRun === true })]),
     headers: { 'content-type': 'application/json' },
   });
@@ -321,13 +321,13 @@ async function runRevert(importId: string, opts: ImportOpts): Promise<void> {
 }
 
 /** Watches an import (or a revert) to its end, prints the summary and exits as the outcome says. */
-async function follow(api: Api, start: ImportJson, opts: ImportOpts): Promise<void> {
+async function follow(api: Api, start: Import, opts: ImportOpts): Promise<void> {
   const id = start.id;
   // Ctrl-C stops the watching, not the import.
   const stop = new AbortController();
   const onInterrupt = (): void => stop.abort();
   process.once('SIGINT', onInterrupt);
-  let imp: ImportJson | undefined;
+  let imp: Import | undefined;
   try {
     imp = await watch(api, start, stop.signal);
   } finally {

@@ -1,11 +1,11 @@
-import type { ImportJson, ImportRowJson } from '../imports/imports.service.js';
+import type { Import, ImportRow } from '../api/imports.js';
 
 const BAR_WIDTH = 24;
 const LINE_EVERY_MS = 2000;
 
 export const n = (value: number): string => value.toLocaleString('en-US');
 
-export function percent(imp: Pick<ImportJson, 'processedRows' | 'totalRows'>): number {
+export function percent(imp: Pick<Import, 'processedRows' | 'totalRows'>): number {
   if (imp.totalRows === 0) return 0;
   return Math.min(100, Math.floor((imp.processedRows / imp.totalRows) * 100));
 }
@@ -16,7 +16,7 @@ export function bar(pct: number, width = BAR_WIDTH): string {
 }
 
 /** One progress line: status, percentage, rows, rate (rows/s, null while unknown) and the main counts. */
-export function describeProgress(imp: ImportJson, rate: number | null): string {
+export function describeProgress(imp: Import, rate: number | null): string {
   const { created, updated, failed, deleted } = imp.counts;
   const converting = imp.format === 'xlsx' && imp.totalRows === 0;
   if (imp.status === 'queued')
@@ -38,8 +38,8 @@ export function describeProgress(imp: ImportJson, rate: number | null): string {
  * rows given, and where to find the rest. `url` turns an API route into a full URL.
  */
 export function summaryLines(
-  imp: ImportJson,
-  rows: ImportRowJson[],
+  imp: Import,
+  rows: ImportRow[],
   more: boolean,
   url: (route: string) => string,
 ): string[] {
@@ -100,7 +100,7 @@ export class ProgressReporter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  update(imp: ImportJson): void {
+  update(imp: Import): void {
     const at = this.now();
     if (imp.status !== 'queued' && !this.first) this.first = { at, rows: imp.processedRows };
     const elapsed = this.first ? (at - this.first.at) / 1000 : 0;

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { errorResponses } from '../lib/schemas.js';
+import { errorResponses } from '../api/common.js';
 import { listEvents } from './feed.service.js';
-import { EventsPage, EventsQuery } from './schemas.js';
+import { EventsPage, EventsQuery } from '../api/events.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

@@ -145,13 +145,14 @@ export async function setImport(
     total_rows: number;
     reverted_by: string;
   }>,
-): Promise<void> {
-  await db
+): Promise<ImportRow> {
+  return db
     .updateTable('imports')
     .set(set)
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
-    .execute();
+    .returning(columns)
+    .executeTakeFirstOrThrow();
 }
 
 export interface Counts {
@@ -179,8 +180,9 @@ export async function addCounts(db: DbOrTx, workspaceId: string, id: string, c: 
 }
 
 /** Recomputes the counters from the rows: each run starts from Postgres's truth, whatever a crash left. */
-export async function recount(db: DbOrTx, workspaceId: string, id: string): Promise<void> {
-  await sql`
+/** Sets the import's counters from its rows' statuses; returns the import as it now is. */
+export async function recount(db: DbOrTx, workspaceId: string, id: string): Promise<ImportRow> {
+  const { rows } = await sql<ImportRow>`
     update imports i set created = c.created, updated = c.updated, unchanged = c.unchanged, skipped = c.skipped,
       failed = c.failed, deactivated = c.deactivated, deleted = c.deleted, invited = c.invited,
       processed_rows = c.processed
@@ -196,7 +198,9 @@ export async function recount(db: DbOrTx, workspaceId: string, id: string): Prom
              count(*) filter (where status <> 'pending' and row_number is not null)::int as processed
       from import_rows where workspace_id = ${workspaceId} and import_id = ${id}
     ) c
-    where i.workspace_id = ${workspaceId} and i.id = ${id}`.execute(db);
+    where i.workspace_id = ${workspaceId} and i.id = ${id}
+    returning ${sql.join(columns.map((c) => sql.ref(`i.${c}`)))}`.execute(db);
+  return rows[0]!;
 }
 
 /** Imports Postgres says should be running: the sweeper makes sure each has a live job. */
@@ -219,8 +223,8 @@ export async function setImportError(
   id: string,
   status: ImportStatus,
   error: { code: string; message: string },
-): Promise<void> {
-  await db
+): Promise<ImportRow> {
+  return db
     .updateTable('imports')
     .set({
       status,
@@ -229,7 +233,8 @@ export async function setImportError(
     })
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
-    .execute();
+    .returning(columns)
+    .executeTakeFirstOrThrow();
 }
 
 /** Moves an unfinished import to its next attempt (a new job id) unless another sweeper already did. */

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { IdParams, Page, PageQuery, errorResponses, textResponse } from '../api/common.js';
 import { enqueueImport } from '../queues/imports.js';
 import { claimIdempotencyKey, releaseIdempotencyKey, type KeyRow } from './idempotency.service.js';
 import {
@@ -16,7 +16,17 @@ import {
 import { deleteSavedMapping, listSavedMappings } from './mappings.service.js';
 import { templateCsv } from './pipeline/report-writer.js';
 import { importReport } from './report.service.js';
-import { Import, ImportRow, MappingParams, RowsQuery, SavedMapping, UploadQuery } from './schemas.js';
+import {
+  Import,
+  ImportRow,
+  MappingParams,
+  RowsFilter,
+  RowsQuery,
+  SavedMapping,
+  UploadBody,
+  UploadOptions,
+  UploadQuery,
+} from '../api/imports.js';
 import { acceptUpload } from './upload.service.js';
 import { discard } from './spool.js';
 import { readUpload } from './upload-request.js';
@@ -34,7 +44,21 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/v1/imports/template.csv',
     {
       config: { scope: 'imports' },
-      schema: { tags: ['imports'], summary: 'A CSV template: the header and two example rows' },
+      schema: {
+        tags: ['imports'],
+        summary: 'A CSV template: the header and two example rows',
+        description:
+          'UTF-8 with a BOM and CRLF line ends, so Excel opens it as it is; fill it in and upload it with POST /v1/imports.',
+        docs: {
+          responses: {
+            200: textResponse(
+              'text/csv',
+              'the template, as an attachment',
+              'Email,First Name,Last Name,Role,Location\r\nann.lee@example.com,Ann,Lee,Member,London\r\n',
+            ),
+          },
+        },
+      },
     },
     async (_request, reply) =>
       reply
@@ -51,8 +75,18 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['imports'],
         summary:
           'Upload a CSV or Excel workbook (multipart field "file", or the raw body); 202 with the queued import',
+        description: [
+          'Streams the file to a spool, checks it (type by its bytes, encoding, delimiter, header, limits), stages its rows and queues the import: 202 with the import and `Location`. Poll GET /v1/imports/{id} for progress and GET /v1/imports/{id}/rows for the per-row report.',
+          'Refused uploads stage nothing: 422 `missing_columns` (with `headers` and `suggestions`), `empty_file`, `unknown_default_role`, `unknown_sheet`, `sync_empty_file`; 415 `unsupported_file_type`; 413 `file_too_large` / `too_many_rows`; 400 `invalid_option` / `invalid_mapping`.',
+          'With an `Idempotency-Key` header the same file and options within 24 hours answer 200 with the original import; other bytes or options under the key are 409 `idempotency_key_reused`, and 409 `idempotency_key_in_progress` while the first request runs.',
+        ].join('\n\n'),
         querystring: UploadQuery,
-        response: { 200: Import, 202: Import, ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429) },
+        docs: { querystring: UploadOptions, body: UploadBody },
+        response: {
+          200: { ...Import, description: 'a replay of an Idempotency-Key: the original import' },
+          202: { ...Import, description: 'the file is staged and the import queued' },
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422, 429),
+        },
       },
     },
     async (request, reply) => {
@@ -105,6 +139,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'The saved mappings of the workspace: header → field, applied to later uploads',
+        description:
+          'Each explicit choice of an accepted upload (the mapping option, or a header mapped in the app) is remembered per normalised header and applied to later files with that header; an Import says so in mappingSources (saved).',
         querystring: PageQuery,
         response: { 200: Page(SavedMapping), ...errorResponses(400, 401, 403) },
       },
@@ -119,6 +155,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'Forget a saved mapping; later files with that header fall back to the aliases',
+        description:
+          'The header matches in any spelling that normalises alike; 404 `mapping_not_found` when the workspace saved none for it.',
         params: MappingParams,
         response: { 204: { type: 'null', description: 'forgotten' }, ...errorResponses(400, 401, 403, 404) },
       },
@@ -136,6 +174,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'Imports, newest first',
+        description: 'Every import of the workspace, reverts included, newest first, a page at a time.',
         querystring: PageQuery,
         response: { 200: Page(Import), ...errorResponses(400, 401, 403) },
       },
@@ -150,6 +189,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'An import with its counters (poll it for progress)',
+        description:
+          '`processedRows` and `counts` move while it runs; `status` ends completed, completed_with_errors (some row failed), failed or cancelled.',
         params: IdParams,
         response: { 200: Import, ...errorResponses(400, 401, 403, 404) },
       },
@@ -164,8 +205,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['imports'],
         summary: 'The per-row report, filtered by status',
+        description:
+          'Rows in file order (sync deactivations last, with row null); a status outside the enum is 400 `invalid_status`.',
         params: IdParams,
         querystring: RowsQuery,
+        docs: { querystring: RowsFilter },
         response: { 200: Page(ImportRow), ...errorResponses(400, 401, 403, 404) },
       },
     },
@@ -181,7 +225,19 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['imports'],
         summary:
           'The report as CSV: the input columns, then row, status, invitation, error_code, error_message, user_id',
+        description:
+          'UTF-8 with BOM, CRLF, the input delimiter: the input columns in their order, then the six report columns (suffixed `_` where an input column has that name). Cells that a spreadsheet would run as a formula get a leading apostrophe. Upload it again to re-run it: the report columns are ignored. 410 `import_purged` past retention.',
         params: IdParams,
+        docs: {
+          responses: {
+            200: textResponse(
+              'text/csv',
+              'the report, as an attachment',
+              '\ufeffEmail,Name,row,status,invitation,error_code,error_message,user_id\r\nann.lee@example.com,Ann Lee,2,created,queued,,,01907c4e-2f1a-7b3c-8d4e-5f6a7b8c9d01\r\n',
+            ),
+            ...errorResponses(400, 401, 403, 404, 410),
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -197,7 +253,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  const action = (name: 'cancel' | 'retry' | 'apply', summary: string, status: number) =>
+  const action = (name: 'cancel' | 'retry' | 'apply', summary: string, description: string, status: number) =>
     app.post(
       `/v1/imports/:id/${name}`,
       {
@@ -205,6 +261,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         schema: {
           tags: ['imports'],
           summary,
+          description,
           params: IdParams,
           response: { [status]: Import, ...errorResponses(400, 401, 403, 404, 409) },
         },
@@ -222,9 +279,24 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         return reply.status(status).header('location', `/v1/imports/${imp.id}`).send(toImport(imp));
       },
     );
-  action('cancel', 'Stop at the next batch boundary; unprocessed rows stay pending', 200);
-  action('retry', 'Re-run failed (not duplicate) and pending rows, same id', 202);
-  action('apply', 'Run a finished dry run for real as a new import, without a second upload', 202);
+  action(
+    'cancel',
+    'Stop at the next batch boundary; unprocessed rows stay pending',
+    'A queued import is cancelled at once; a processing one stops after the batch in hand. 409 `import_not_cancellable` once it has finished.',
+    200,
+  );
+  action(
+    'retry',
+    'Re-run failed (not duplicate) and pending rows, same id',
+    'For an import that is completed_with_errors, failed or cancelled: failed rows (not duplicate_in_file) and pending ones run again as a new attempt of the same import; 409 `import_not_retryable` otherwise.',
+    202,
+  );
+  action(
+    'apply',
+    'Run a finished dry run for real as a new import, without a second upload',
+    "The dry run's staged rows, options and mapping become a new import (its id in `Location`); 409 `import_not_applicable` unless it is a finished, unpurged dry run.",
+    202,
+  );
 };
 
 export default routes;

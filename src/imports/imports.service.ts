@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
-import type { ImportMode, ImportStatus, RowFixes, RowStatus } from '../db/tables.js';
+import { ROW_STATUSES, type Import, type ImportRow } from '../api/imports.js';
+import type { RowStatus } from '../db/tables.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
@@ -7,52 +8,9 @@ import * as imports from './imports.repository.js';
 import { importNotFound } from './not-found.js';
 import { startRevert } from './revert.service.js';
 import { rememberChoices } from './mappings.service.js';
-import type { Field } from './pipeline/aliases.js';
-import type { ImportWarning, MappingSource } from './pipeline/mapping.js';
 import { copyRows, listRows, resetFailedRows, type ListedRow } from './rows.repository.js';
 
-export interface ImportJson {
-  id: string;
-  status: ImportStatus;
-  mode: ImportMode;
-  dryRun: boolean;
-  sendInvites: boolean;
-  fileName: string | null;
-  /** What was uploaded: `csv`, or `xlsx` (its `sheet` was read). */
-  format: 'csv' | 'xlsx';
-  sheet: string | null;
-  encoding: string;
-  delimiter: string;
-  columns: string[];
-  /** The field each recognised input column feeds: { email: 'E-mail', givenName: 'First Name', ... }. */
-  mapping: Record<string, string>;
-  /** How each field of `mapping` was found: the `mapping` option, a saved mapping, or an alias. */
-  mappingSources: Partial<Record<Field, MappingSource>>;
-  /** What the upload noticed and did not refuse: a column that looks like a field but is read by none, ... */
-  warnings: ImportWarning[];
-  totalRows: number;
-  processedRows: number;
-  counts: {
-    created: number;
-    updated: number;
-    unchanged: number;
-    skipped: number;
-    failed: number;
-    deactivated: number;
-    deleted: number;
-    invited: number;
-  };
-  /** `revert`: undoes the import `revertOf`. */
-  kind: 'import' | 'revert';
-  revertOf: string | null;
-  revertedBy: string | null;
-  error: { code: string; message: string } | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export const toImport = (r: imports.ImportRow): ImportJson => ({
+export const toImport = (r: imports.ImportRow): Import => ({
   id: r.id,
   status: r.status,
   mode: r.mode,
@@ -96,7 +54,7 @@ export const toImport = (r: imports.ImportRow): ImportJson => ({
 
 export { importNotFound };
 
-export async function getImport(db: Db, workspaceId: string, id: string): Promise<ImportJson> {
+export async function getImport(db: Db, workspaceId: string, id: string): Promise<Import> {
   const row = await imports.findImport(db, workspaceId, id);
   if (!row) throw importNotFound(id);
   return toImport(row);
@@ -106,7 +64,7 @@ export async function listImports(
   db: Db,
   workspaceId: string,
   query: { limit?: string; cursor?: string },
-): Promise<Page<ImportJson>> {
+): Promise<Page<Import>> {
   const limit = parseLimit(query.limit);
   const cursor = decodeCursor(query.cursor, ['uuid']);
   const rows = await imports.listImports(db, workspaceId, limit + 1, cursor?.[0] as string | undefined);
@@ -116,7 +74,10 @@ export async function listImports(
 type SendState = 'queued' | 'sending' | 'sent' | 'failed' | 'not_sent' | null;
 
 /** A row's invitation as the report shows it: read from the invitation itself, not written back per e-mail. */
-export function invitationState(written: 'queued' | 'not_sent' | null, sendState: SendState): string | null {
+export function invitationState(
+  written: 'queued' | 'not_sent' | null,
+  sendState: SendState,
+): ImportRow['invitation'] {
   if (written !== 'queued') return written;
   if (sendState === 'sent') return 'sent';
   if (sendState === 'failed') return 'failed';
@@ -124,42 +85,16 @@ export function invitationState(written: 'queued' | 'not_sent' | null, sendState
   return 'queued';
 }
 
-export interface ImportRowJson {
-  row: number | null;
-  email: string | null;
-  name: string | null;
-  role: string | null;
-  location: string | null;
-  status: RowStatus;
-  invitation: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  userId: string | null;
-  /** Corrections made in the app, each field with the value the file gave and the one it now has. */
-  fixes: RowFixes | null;
-}
-
-const ROW_STATUSES = [
-  'pending',
-  'created',
-  'updated',
-  'unchanged',
-  'skipped',
-  'failed',
-  'deactivated',
-  'deleted',
-];
-
 export async function listImportRows(
   db: Db,
   workspaceId: string,
   importId: string,
   query: { limit?: string; cursor?: string; status?: string },
-): Promise<Page<ImportRowJson>> {
+): Promise<Page<ImportRow>> {
   await getImport(db, workspaceId, importId);
   const limit = parseLimit(query.limit);
   const cursor = decodeCursor(query.cursor, ['int']);
-  if (query.status !== undefined && !ROW_STATUSES.includes(query.status)) {
+  if (query.status !== undefined && !(ROW_STATUSES as readonly string[]).includes(query.status)) {
     throw new AppError(400, 'invalid_status', `status must be one of ${ROW_STATUSES.join(', ')}.`, {
       field: 'status',
     });
@@ -175,7 +110,7 @@ export async function listImportRows(
 }
 
 /** The ImportRow of a staged row (with its invitation's delivery state, when it has one). */
-export function toImportRow(r: ListedRow): ImportRowJson {
+export function toImportRow(r: ListedRow): ImportRow {
   return {
     row: r.row_number,
     email: r.email,
@@ -192,26 +127,26 @@ export function toImportRow(r: ListedRow): ImportRowJson {
 }
 
 /** Asks a running import to stop at its next batch boundary; a queued one is cancelled at once. */
-export async function cancelImport(db: Db, workspaceId: string, id: string): Promise<ImportJson> {
+export async function cancelImport(db: Db, workspaceId: string, id: string): Promise<Import> {
   return db.transaction().execute(async (tx) => {
     const row = await imports.lockImport(tx, workspaceId, id);
     if (!row) throw importNotFound(id);
     if (row.status === 'queued') {
-      await imports.setImport(tx, workspaceId, id, {
-        status: 'cancelled',
-        finished_at: new Date(),
-        cancel_requested: true,
-      });
-    } else if (row.status === 'processing') {
-      await imports.setImport(tx, workspaceId, id, { cancel_requested: true });
-    } else {
-      throw new AppError(
-        409,
-        'import_not_cancellable',
-        `This import is ${row.status}; only a queued or processing import can be cancelled.`,
+      return toImport(
+        await imports.setImport(tx, workspaceId, id, {
+          status: 'cancelled',
+          finished_at: new Date(),
+          cancel_requested: true,
+        }),
       );
     }
-    return toImport((await imports.findImport(tx, workspaceId, id))!);
+    if (row.status === 'processing')
+      return toImport(await imports.setImport(tx, workspaceId, id, { cancel_requested: true }));
+    throw new AppError(
+      409,
+      'import_not_cancellable',
+      `This import is ${row.status}; only a queued or processing import can be cancelled.`,
+    );
   });
 }
 
@@ -238,14 +173,13 @@ export async function retryImport(db: Db, workspaceId: string, id: string): Prom
     }
     await resetFailedRows(tx, workspaceId, id);
     await imports.recount(tx, workspaceId, id);
-    await imports.setImport(tx, workspaceId, id, {
+    return imports.setImport(tx, workspaceId, id, {
       status: 'queued',
       attempt: row.attempt + 1,
       cancel_requested: false,
       error: null,
       finished_at: null,
     });
-    return (await imports.findImport(tx, workspaceId, id))!;
   });
 }
 

@@ -1,5 +1,5 @@
 import { refreshStatistics, type Db } from '../db/index.js';
-import { engineSettingsForSync } from './settings.repository.js';
+import { findSettings } from '../provisioning/settings.repository.js';
 import * as imports from './imports.repository.js';
 import { endImport } from './outcome.service.js';
 import { markDuplicates, maxIdx } from './rows.repository.js';
@@ -36,9 +36,10 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
     started_at: found.started_at ?? now(),
   });
   await markDuplicates(db, workspaceId, importId);
-  await imports.recount(db, workspaceId, importId);
+  let imp = await imports.recount(db, workspaceId, importId);
   if (found.mode === 'sync') {
-    const settings = await engineSettingsForSync(db, workspaceId);
+    const settings = await findSettings(db, workspaceId);
+    if (!settings) throw new Error(`workspace ${workspaceId} has no settings`);
     const { absent, base } = await syncCounts(db, workspaceId, importId);
     const threshold = syncThreshold(base, settings.sync_threshold_percent, settings.sync_threshold_min);
     if (absent > threshold && found.confirm_deactivations !== absent) {
@@ -49,30 +50,32 @@ export async function startRun(db: Db, workspaceId: string, importId: string): P
           `If that is intended, upload again with confirmDeactivations=${absent}.`,
       };
       if (!found.dry_run) {
-        await endImport(db, workspaceId, importId, 'failed', error);
-        return { kind: 'failed', imp: (await imports.findImport(db, workspaceId, importId))! };
+        // The status and its journal entry (import.failed) commit together; an import another run
+        // ended meanwhile is read as it is.
+        const ended = await endImport(db, workspaceId, importId, 'failed', error);
+        return { kind: 'failed', imp: ended ?? (await imports.findImport(db, workspaceId, importId))! };
       }
       // A dry run reports the number and the warning, and still shows who would be deactivated.
-      await imports.setImportError(db, workspaceId, importId, 'processing', error);
+      imp = await imports.setImportError(db, workspaceId, importId, 'processing', error);
     }
     if (absent > 0)
       await stageDeactivations(db, workspaceId, importId, await maxIdx(db, workspaceId, importId));
   }
-  return { kind: 'run', imp: (await imports.findImport(db, workspaceId, importId))! };
+  // Staging the deactivations writes rows only: the import row is as recount or the error left it.
+  return { kind: 'run', imp };
 }
 
-/** Ends a run: completed (skips alone are fine), completed_with_errors when a row failed, or cancelled. */
 /** Imports that create or update at least this many users refresh the planner's statistics. */
 export const ANALYZE_AFTER_ROWS = 10_000;
 
+/** Ends a run: completed (skips alone are fine), completed_with_errors when a row failed, or cancelled. */
 export async function finishRun(
   db: Db,
   workspaceId: string,
   importId: string,
   cancelled: boolean,
 ): Promise<imports.ImportRow> {
-  await imports.recount(db, workspaceId, importId);
-  const imp = (await imports.findImport(db, workspaceId, importId))!;
+  const imp = await imports.recount(db, workspaceId, importId);
   const status = cancelled ? 'cancelled' : imp.failed > 0 ? 'completed_with_errors' : 'completed';
   // After a large import the planner's picture of users and invitations is stale: refresh it before the
   // import reads as done, rather than leave the next SCIM reads to plans made for an empty workspace.
@@ -80,8 +83,8 @@ export async function finishRun(
     await refreshStatistics(db, ['users', 'invitations']);
   }
   // The status and its journal entry (import.completed, import.reverted) commit together.
-  await endImport(db, workspaceId, importId, status);
-  return (await imports.findImport(db, workspaceId, importId))!;
+  const ended = await endImport(db, workspaceId, importId, status);
+  return ended ?? (await imports.findImport(db, workspaceId, importId))!;
 }
 
 /** The import a batch job belongs to, when it is still processing; cancel shows as `cancel: true`. */

@@ -1,4 +1,5 @@
 import type { Db, DbOrTx } from '../db/index.js';
+import type { SavedMapping } from '../api/imports.js';
 import { notFound } from '../lib/errors.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
 import { ALIAS_KEYS, FIELDS, headerKey, type Field } from './pipeline/aliases.js';
@@ -11,12 +12,7 @@ import {
 } from './pipeline/mapping.js';
 import * as saved from './mappings.repository.js';
 import type { ImportOptions } from './options.js';
-import { defaultRoleName } from './settings.repository.js';
-
-export interface SavedMappingJson {
-  header: string;
-  field: Field;
-}
+import { defaultRoleName } from '../provisioning/settings.repository.js';
 
 /**
  * Resolves header rows against the upload's options and the workspace's saved mappings (only those of
@@ -118,7 +114,7 @@ export async function listSavedMappings(
   db: Db,
   workspaceId: string,
   query: { limit?: string; cursor?: string },
-): Promise<Page<SavedMappingJson>> {
+): Promise<Page<SavedMapping>> {
   const limit = parseLimit(query.limit);
   const cursor = decodeCursor(query.cursor, ['text']);
   const rows = await saved.listMappings(db, workspaceId, limit + 1, cursor?.[0] as string | undefined);

@@ -62,8 +62,7 @@ export async function endImport(
   const before = await imports.lockImport(db, workspaceId, importId);
   if (!before || (before.status !== 'queued' && before.status !== 'processing')) return undefined;
   if (error) await imports.setImportError(db, workspaceId, importId, status, error);
-  await imports.setImport(db, workspaceId, importId, { status, finished_at: new Date() });
-  const ended = (await imports.findImport(db, workspaceId, importId))!;
+  const ended = await imports.setImport(db, workspaceId, importId, { status, finished_at: new Date() });
   const entry = entryOf(ended, before.status);
   if (entry) await insertAuditEvents(db, workspaceId, ended.created_by, entry.source, [entry.row]);
   return ended;

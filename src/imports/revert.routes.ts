@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, errorResponses } from '../lib/schemas.js';
+import { IdParams, errorResponses } from '../api/common.js';
 import { enqueueImport } from '../queues/imports.js';
 import { toImport } from './imports.service.js';
 import { startRevert } from './revert.service.js';
-import { Import, RevertBody } from './schemas.js';
+import { Import, RevertBody } from '../api/imports.js';
 
 /** Undoing an import: a new import of kind `revert`, run by the worker like any import. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -16,6 +16,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['imports'],
         summary:
           'Undo an import (created users deleted, changed fields and statuses restored), as a new import of kind revert; dryRun to preview',
+        description:
+          'The revert is a new import with kind revert and revertOf; users changed since the import are skipped (changed_since_import). 409 import_not_revertible for a dry run, a revert or a running import, 409 import_already_reverted, 410 import_expired past retention.',
         params: IdParams,
         body: RevertBody,
         response: { 202: Import, ...errorResponses(400, 401, 403, 404, 409, 410) },

@@ -78,9 +78,9 @@ export async function startRevert(
       created_by: actor,
     });
     const total = await stageRevertRows(tx, workspaceId, original.id, id);
-    await imports.setImport(tx, workspaceId, id, { total_rows: total });
+    const revert = await imports.setImport(tx, workspaceId, id, { total_rows: total });
     if (!dryRun) await imports.setImport(tx, workspaceId, original.id, { reverted_by: id });
-    return (await imports.findImport(tx, workspaceId, id))!;
+    return revert;
   });
 }
 

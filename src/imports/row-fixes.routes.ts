@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { errorResponses } from '../lib/schemas.js';
+import { errorResponses } from '../api/common.js';
 import { fixImportRow } from './row-fixes.service.js';
-import { ImportRow, RowFixBody, RowParams } from './schemas.js';
+import { ImportRow, RowFixBody, RowParams } from '../api/imports.js';
 
 /** Correcting failed rows in the app, before `POST /v1/imports/:id/retry` runs them again. */
 const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -14,6 +14,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['imports'],
         summary:
           'Correct a failed row of a finished import (a dry run included); POST /v1/imports/:id/retry then runs it',
+        description:
+          "Only failed rows of a finished import take corrections (409 row_not_fixable otherwise, and for a revert's rows); the row keeps what the file gave in fixes. 410 import_purged past retention.",
         params: RowParams,
         body: RowFixBody,
         response: { 200: ImportRow, ...errorResponses(400, 401, 403, 404, 409, 410) },

@@ -1,23 +1,25 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { DbOrTx } from '../db/index.js';
-import type { RowFixes, RowStatus } from '../db/tables.js';
+import type { ImportRowTable, RowFixes, RowStatus } from '../db/tables.js';
 
-export interface StagedRow {
-  idx: number;
-  row_number: number | null;
-  cells: string[];
-  email: string | null;
-  email_key: string | null;
-  name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  role: string | null;
-  location: string | null;
-  external_id: string | null;
-  status: RowStatus;
-  error_code: string | null;
-  error_message: string | null;
-}
+/** A staged record, as the upload writes it. */
+export type StagedRow = Pick<
+  Selectable<ImportRowTable>,
+  | 'idx'
+  | 'row_number'
+  | 'cells'
+  | 'email'
+  | 'email_key'
+  | 'name'
+  | 'given_name'
+  | 'family_name'
+  | 'role'
+  | 'location'
+  | 'external_id'
+  | 'status'
+  | 'error_code'
+  | 'error_message'
+>;
 
 /** A Postgres array literal of texts: ragged rows travel as one text each, parsed by `array_in`. */
 const arrayLiteral = (cells: string[]): string =>
@@ -134,16 +136,18 @@ export function pendingRows(
     .execute();
 }
 
-export interface RowResult {
-  idx: number;
-  status: RowStatus;
-  invitation: 'queued' | 'not_sent' | null;
-  invitation_id: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  user_id: string | null;
-  user_version: number | null;
-}
+/** What a batch writes back to a row. */
+export type RowResult = Pick<
+  Selectable<ImportRowTable>,
+  | 'idx'
+  | 'status'
+  | 'invitation'
+  | 'invitation_id'
+  | 'error_code'
+  | 'error_message'
+  | 'user_id'
+  | 'user_version'
+>;
 
 /**
  * Writes a batch's row results, only over rows still pending; returns how many it wrote. Fewer than

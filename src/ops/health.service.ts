@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
+import { ping } from './health.repository.js';
 
 export async function postgresReady(db: Db): Promise<boolean> {
   try {
-    await sql`select 1`.execute(db);
+    await ping(db);
     return true;
   } catch {
     return false;

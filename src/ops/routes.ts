@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../lib/errors.js';
-import { errorResponses } from '../lib/schemas.js';
+import { errorResponses } from '../api/common.js';
 import { postgresReady } from './health.service.js';
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]);
@@ -15,7 +15,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['operations'],
         summary: 'Liveness',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        description: '200 while the process runs, under load too.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -28,11 +29,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['operations'],
         summary: 'Readiness: Postgres and Redis answer',
+        description: '503 not_ready with the checks and Retry-After when Postgres or Redis does not answer.',
         response: {
-          200: Type.Object({
-            status: Type.Literal('ready'),
-            checks: Type.Object({ postgres: Check, redis: Check }),
-          }),
+          200: Type.Object(
+            { status: Type.Literal('ready'), checks: Type.Object({ postgres: Check, redis: Check }) },
+            { examples: [{ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } }] },
+          ),
           ...errorResponses(503),
         },
       },
@@ -64,10 +66,38 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['operations'],
         summary: 'Job counts per queue (OPERATOR_TOKEN)',
+        description:
+          'Waiting, active, delayed, failed and completed jobs of each queue; 503 redis_unavailable when Redis does not answer.',
         response: {
-          200: Type.Object({
-            queues: Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer())),
-          }),
+          200: Type.Object(
+            { queues: Type.Record(Type.String(), Type.Record(Type.String(), Type.Integer())) },
+            {
+              examples: [
+                {
+                  queues: {
+                    imports: {
+                      waiting: 0,
+                      active: 1,
+                      delayed: 0,
+                      failed: 0,
+                      completed: 12,
+                      paused: 0,
+                      prioritized: 0,
+                    },
+                    email: {
+                      waiting: 3,
+                      active: 1,
+                      delayed: 0,
+                      failed: 0,
+                      completed: 480,
+                      paused: 0,
+                      prioritized: 0,
+                    },
+                  },
+                },
+              ],
+            },
+          ),
           ...errorResponses(401, 503),
         },
       },

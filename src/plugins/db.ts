@@ -2,6 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createDb, type Db } from '../db/index.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db;
+  }
+}
+
 /** Decorates `db`; destroys the pool on close unless the caller passed in its own. */
 export default fp(
   async function db(app: FastifyInstance, opts: { db?: Db }) {

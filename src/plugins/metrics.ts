@@ -4,6 +4,13 @@ import { Gauge, Registry } from 'prom-client';
 import { httpRequests, registry, scimRequests } from '../lib/metrics.js';
 import { withTimeout } from '../queues/producer.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Prometheus registry /metrics serves: this process's counters and the queue depth. */
+    metrics: Registry;
+  }
+}
+
 const QUEUE_COUNTS_TIMEOUT_MS = 1_000;
 
 type Counts = Record<string, Record<string, number>>;

@@ -4,12 +4,22 @@ import type { Redis } from 'ioredis';
 import { producerConnection } from '../queues/connection.js';
 import { Queues, withTimeout } from '../queues/producer.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    queues: Queues;
+    /** The API's fail-fast Redis connection (producers, rate-limit counters). */
+    redis: Redis;
+    /** Pings Redis; false when it does not answer. */
+    redisReady(): Promise<boolean>;
+  }
+}
+
 /** Decorates `queues` (producers on a fail-fast connection) and `redisReady`; closes both on close. */
 export default fp(
   async function queues(app: FastifyInstance) {
     const connection: Redis = producerConnection(app.config.redisUrl);
     connection.on('error', (err) => app.log.debug({ err }, 'redis connection error'));
-    const instance = new Queues(connection, app.config.queuePrefix);
+    const instance = new Queues(connection, app.config.queuePrefix, app.log);
     app.decorate('queues', instance);
     app.decorate('redis', connection);
     app.decorate('redisReady', async () => {

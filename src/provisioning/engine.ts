@@ -15,11 +15,6 @@ const internalError = (item: ProvisionItem): ProvisionResult => ({
 });
 
 /**
- * The provisioning engine: one result per item, same order. A batch runs in one transaction; item
- * failures are results, never exceptions. An unexpected error fails the batch's transaction; the batch
- * is then bisected to isolate the failing item(s), which get `internal_error`, and the rest go on.
- */
-/**
  * Runs inside each batch's transaction after the engine's own writes, with the batch's results: the
  * CSV import writes its row statuses and counters here, so they commit together with the users.
  */
@@ -29,6 +24,11 @@ export type InTransaction = (
   results: ProvisionResult[],
 ) => Promise<void>;
 
+/**
+ * The provisioning engine: one result per item, same order. A batch runs in one transaction; item
+ * failures are results, never exceptions. An unexpected error fails the batch's transaction; the batch
+ * is then bisected to isolate the failing item(s), which get `internal_error`, and the rest go on.
+ */
 export async function provision(
   db: Db,
   workspaceId: string,

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { DbOrTx } from '../db/index.js';
+import { findSettings } from './settings.repository.js';
 
 /** A role as a group write sees it. */
 export interface GroupRole {
@@ -123,9 +124,7 @@ export async function deleteRole(db: DbOrTx, workspaceId: string, roleId: string
 }
 
 export async function defaultRoleId(db: DbOrTx, workspaceId: string): Promise<string | undefined> {
-  const { rows } = await sql<{ default_role_id: string }>`
-    select default_role_id from workspace_settings where workspace_id = ${workspaceId}`.execute(db);
-  return rows[0]?.default_role_id;
+  return (await findSettings(db, workspaceId))?.default_role_id;
 }
 
 /** Deleted users leave their groups; each group they left gets a new version. */

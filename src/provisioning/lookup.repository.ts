@@ -1,4 +1,6 @@
 import type { DbOrTx } from '../db/index.js';
+import type { WorkspaceSettingsRow } from '../db/tables.js';
+import { findSettings } from './settings.repository.js';
 
 export interface Named {
   id: string;
@@ -47,18 +49,11 @@ export async function someNames(
   return rows.map((r) => r.name);
 }
 
-export interface EngineSettings {
-  default_role_id: string;
-  invitation_ttl_hours: number;
-}
+export type EngineSettings = Pick<WorkspaceSettingsRow, 'default_role_id' | 'invitation_ttl_hours'>;
 
-export function engineSettings(db: DbOrTx, workspaceId: string): Promise<EngineSettings | undefined> {
-  return db
-    .selectFrom('workspace_settings')
-    .select(['default_role_id', 'invitation_ttl_hours'])
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-}
+/** What the engine reads of a workspace's settings (the one settings reader). */
+export const engineSettings: (db: DbOrTx, workspaceId: string) => Promise<EngineSettings | undefined> =
+  findSettings;
 
 /** Creates the locations not there yet (a concurrent creator wins quietly); returns those it created. */
 export function insertMissingLocations(

@@ -4,13 +4,7 @@ import type { EnqueueLogger, Queues } from './producer.js';
 /** BullMQ refuses ':' in ids; one job per SCIM Bulk request. */
 export const bulkJobId = (requestId: string): string => `bulk-${requestId}`;
 
-const options = (requestId: string): JobsOptions => ({
-  jobId: bulkJobId(requestId),
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { count: 1_000, age: 24 * 3600 },
-  removeOnFail: { count: 1_000, age: 7 * 24 * 3600 },
-});
+const options = (requestId: string): JobsOptions => ({ jobId: bulkJobId(requestId) });
 
 /** Enqueues a staged Bulk request. Never throws: the request is in Postgres and the sweeper enqueues it. */
 export function enqueueBulk(

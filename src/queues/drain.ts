@@ -1,4 +1,3 @@
-import type { JobsOptions } from 'bullmq';
 import type { EnqueueLogger, Queues } from './producer.js';
 
 /**
@@ -15,21 +14,12 @@ const alternateId = (workspaceId: string): string => `drain-${workspaceId}-b`;
 export const nextDrainJobId = (currentId: string | undefined, workspaceId: string): string =>
   currentId === drainJobId(workspaceId) ? alternateId(workspaceId) : drainJobId(workspaceId);
 
-export const drainJobOptions = (jobId: string): JobsOptions => ({
-  jobId,
-  attempts: 5,
-  // An SMTP outage of a minute or so is ridden out; after that the sweeper takes over.
-  backoff: { type: 'exponential', delay: 5_000 },
-  removeOnComplete: true,
-  removeOnFail: { count: 1_000, age: 7 * 24 * 3600 },
-});
-
 /**
  * After a commit that queued invitations. Never throws: on a Redis failure the rows stay queued in
  * Postgres and the sweeper enqueues the drain within a minute.
  */
 export function enqueueDrain(queues: Queues, log: EnqueueLogger, workspaceId: string): Promise<boolean> {
-  return queues.tryEnqueue(log, 'email', 'drain', { workspaceId }, drainJobOptions(drainJobId(workspaceId)));
+  return queues.tryEnqueue(log, 'email', 'drain', { workspaceId }, { jobId: drainJobId(workspaceId) });
 }
 
 const FINISHED = new Set(['completed', 'failed']);
@@ -49,5 +39,5 @@ export async function ensureDrain(queues: Queues, workspaceId: string): Promise<
     if (FINISHED.has(state)) await queue.remove(id);
     else if (state !== 'unknown') return;
   }
-  await queues.enqueue('email', 'drain', { workspaceId }, drainJobOptions(jobId));
+  await queues.enqueue('email', 'drain', { workspaceId }, { jobId });
 }

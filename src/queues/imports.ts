@@ -16,12 +16,6 @@ export function enqueueImport(
     'imports',
     'run',
     { workspaceId, importId },
-    {
-      jobId: importJobId(importId, attempt),
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 2_000 },
-      removeOnComplete: { count: 1_000, age: 24 * 3600 },
-      removeOnFail: { count: 1_000, age: 7 * 24 * 3600 },
-    },
+    { jobId: importJobId(importId, attempt) },
   );
 }

@@ -1,13 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './jobs.js';
-
-export const defaultJobOptions: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1_000 },
-  removeOnComplete: { count: 1_000, age: 24 * 3600 },
-  removeOnFail: { count: 5_000, age: 7 * 24 * 3600 },
-};
+import { JOB_OPTIONS, QUEUE_NAMES, type JobName, type JobPayload, type QueueName } from './jobs.js';
 
 const ENQUEUE_TIMEOUT_MS = 2_000;
 const FIRST_CONNECT_WAIT_MS = 1_000;
@@ -24,6 +17,35 @@ export interface EnqueueLogger {
   warn(obj: object, msg: string): void;
 }
 
+/** A queue's errors are logged at most once in this window, with the count of those left unlogged. */
+export const QUEUE_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** Logs a queue's errors (a Redis outage emits one per reconnect attempt) at most once per interval. */
+export function queueErrorLogger(
+  log: EnqueueLogger,
+  queue: string,
+  intervalMs = QUEUE_ERROR_LOG_INTERVAL_MS,
+  now: () => number = Date.now,
+): (error: Error) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (error) => {
+    if (now() - last < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    last = now();
+    log.warn({ err: error, queue, suppressed }, 'queue error (enqueues fail until Redis answers)');
+    suppressed = 0;
+  };
+}
+
+/** One child job of a flow: its payload and what is its own (jobId, parent, priority). */
+export interface ChildJob<Q extends QueueName, N extends JobName<Q>> {
+  data: JobPayload<Q, N>;
+  opts: JobsOptions;
+}
+
 /**
  * The producer side of every queue, over one fail-fast connection. A BullMQ Queue is only built once
  * the connection is up: a Queue whose initialisation is still pending when it is closed emits its
@@ -36,14 +58,16 @@ export class Queues {
   constructor(
     private readonly connection: Redis,
     readonly prefix: string,
+    private readonly log: EnqueueLogger = { warn: () => {} },
   ) {}
 
   queue(name: QueueName): Queue {
     if (!QUEUE_NAMES.includes(name)) throw new Error(`unknown queue ${name}`);
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions });
-      queue.on('error', () => {}); // connection errors surface on the enqueue that hits them
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // An enqueue that hits the error fails on its own; the log says why, without a line per reconnect.
+      queue.on('error', queueErrorLogger(this.log, name));
       this.queues.set(name, queue);
     }
     return queue;
@@ -60,8 +84,27 @@ export class Queues {
     opts: JobsOptions = {},
   ): Promise<string | undefined> {
     await this.ready();
-    const job = await withTimeout(this.queue(queue).add(name, data, opts), ENQUEUE_TIMEOUT_MS, 'enqueue');
+    const job = await withTimeout(
+      this.queue(queue).add(name, data, { ...JOB_OPTIONS[queue][name], ...opts }),
+      ENQUEUE_TIMEOUT_MS,
+      'enqueue',
+    );
     return job.id;
+  }
+
+  /** Adds child jobs of one name in one round trip (a flow's fan-out), each with the job map's options. */
+  async enqueueChildren<Q extends QueueName, N extends JobName<Q>>(
+    queue: Q,
+    name: N,
+    children: ChildJob<Q, N>[],
+  ): Promise<void> {
+    await this.queue(queue).addBulk(
+      children.map((child) => ({
+        name,
+        data: child.data,
+        opts: { ...JOB_OPTIONS[queue][name], ...child.opts },
+      })),
+    );
   }
 
   /** Resolves when the connection is up; waits briefly for a first connect, never for a reconnect. */

@@ -14,10 +14,6 @@ export function enqueueResend(
     'invitations',
     'resend',
     { workspaceId, resendId },
-    {
-      jobId: resendJobId(resendId),
-      removeOnComplete: true,
-      removeOnFail: true,
-    },
+    { jobId: resendJobId(resendId) },
   );
 }

@@ -6,15 +6,10 @@ import type { EnqueueLogger, Queues } from './producer.js';
  * a BullMQ deduplication id with keepLastIfActive: while a run is waiting, another add is a no-op;
  * while one is active, the add is kept and becomes the next run when it ends, at the back of the queue.
  * So a chain never runs twice at once, a wake-up during a run is never lost, and chains take turns,
- * which keeps one workspace's backlog (or one slow endpoint) from delaying the others.
+ * which keeps one workspace's backlog (or one slow endpoint) from delaying the others. Attempts and
+ * retention are the job map's (JOB_OPTIONS).
  */
-const chain = (id: string): JobsOptions => ({
-  deduplication: { id, keepLastIfActive: true },
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 2_000 },
-  removeOnComplete: true,
-  removeOnFail: { count: 1_000, age: 7 * 24 * 3600 },
-});
+const chain = (id: string): JobsOptions => ({ deduplication: { id, keepLastIfActive: true } });
 
 export const fanoutChain = (workspaceId: string): string => `wh-fanout-${workspaceId}`;
 export const deliverChain = (endpointId: string): string => `wh-deliver-${endpointId}`;

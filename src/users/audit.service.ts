@@ -1,20 +1,8 @@
 import type { Db } from '../db/index.js';
+import type { AuditEvent } from '../api/settings.js';
 import { badRequest } from '../lib/errors.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
 import { listAuditEvents } from './audit.repository.js';
-
-export interface AuditEvent {
-  id: string;
-  actor: string;
-  action: string;
-  source: string;
-  targetType: string;
-  targetId: string | null;
-  userId: string | null;
-  changes: unknown;
-  details: unknown;
-  createdAt: string;
-}
 
 /** `since` and `until`: an ISO 8601 date or date-time, else 400 `invalid_since` / `invalid_until`. */
 function dateParam(name: 'since' | 'until', raw: string | undefined): Date | undefined {

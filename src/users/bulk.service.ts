@@ -1,33 +1,12 @@
 import type { Db } from '../db/index.js';
+import type { BulkAction, BulkAnswer, BulkResult } from '../api/users.js';
 import { badRequest } from '../lib/errors.js';
 import { provision, type ProvisionItem } from '../provisioning/engine.js';
 import { resendMany } from '../provisioning/invitations.js';
 import type { Actor } from './users.service.js';
 
-export const BULK_ACTIONS = [
-  'deactivate',
-  'reactivate',
-  'delete',
-  'resend_invitation',
-  'set_role',
-  'set_location',
-] as const;
-export type BulkAction = (typeof BULK_ACTIONS)[number];
-
-export interface BulkResult {
-  id: string;
-  status: 'updated' | 'unchanged' | 'deleted' | 'invited' | 'skipped' | 'failed';
-  errorCode: string | null;
-  errorMessage: string | null;
-}
-
-export interface BulkAnswer {
-  action: BulkAction;
-  results: BulkResult[];
-  counts: Record<BulkResult['status'], number>;
-  /** True when at least one invitation was queued (the caller wakes the e-mail drain). */
-  invited: boolean;
-}
+/** The answer, and whether at least one invitation was queued (the caller wakes the e-mail drain). */
+type Outcome = BulkAnswer & { invited: boolean };
 
 function itemOf(
   action: Exclude<BulkAction, 'resend_invitation'>,
@@ -57,7 +36,7 @@ export async function bulkUsers(
   db: Db,
   actor: Actor,
   input: { action: BulkAction; ids: string[]; value?: string | null | undefined },
-): Promise<BulkAnswer> {
+): Promise<Outcome> {
   const { action } = input;
   const ids = input.ids.map((id) => id.toLowerCase());
   if (action === 'set_role' && (typeof input.value !== 'string' || input.value.trim() === '')) {

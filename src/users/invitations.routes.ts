@@ -2,16 +2,20 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { callerOf } from '../auth/plugin.js';
 import { AppError } from '../lib/errors.js';
-import { IdParams, errorResponses } from '../lib/schemas.js';
+import { EXAMPLE } from '../api/examples.js';
+import { IdParams, errorResponses, textResponse } from '../api/common.js';
 import { acceptInvitation, inspectInvitation } from '../provisioning/invitations.js';
 import { enqueueResend } from '../queues/resends.js';
 import { acceptPage, type PageState } from './accept-page.js';
 import { afterWrite } from './after-write.js';
 import { getResend, requestResend, resendInvitation } from './invitations.service.js';
-import { Resend, ResendBody, User } from './user.schemas.js';
+import { Resend, ResendBody, User } from '../api/users.js';
 import { getUser } from './users.service.js';
 
-const TokenBody = Type.Object({ token: Type.String({ maxLength: 500 }) }, { additionalProperties: false });
+const TokenBody = Type.Object(
+  { token: Type.String({ maxLength: 500, description: 'the token of the e-mail link' }) },
+  { additionalProperties: false, examples: [{ token: 'inv_0190a5d27c4e7b3a.Xq3v9LmR2sT8wYp1' }] },
+);
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
@@ -21,6 +25,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['invitations'],
         summary: 'Resend the invitation: a new token; the old link stops working',
+        description:
+          'Revokes the open invitation and queues a new e-mail with a new token; answers the user with the new invitation. 409 when the user cannot be invited (active, deactivated, or without an e-mail).',
         params: IdParams,
         response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
       },
@@ -41,6 +47,8 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['invitations'],
         summary: 'Re-invite in bulk the invited users whose invitation is expired (or pending), as a job',
+        description:
+          'Matches the invited users whose newest invitation is expired (or pending), optionally older than olderThanDays, and re-invites them in a job; poll the resend at its Location.',
         body: ResendBody,
         response: { 202: Resend, ...errorResponses(400, 401, 403) },
       },
@@ -60,6 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['invitations'],
         summary: 'Progress of a bulk resend',
+        description: 'matched and resent move while the job runs; status ends completed or failed.',
         params: IdParams,
         response: { 200: Resend, ...errorResponses(400, 401, 403, 404) },
       },
@@ -74,10 +83,15 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['invitations'],
         summary: 'Accept an invitation (no bearer token: the invitation token is the credential)',
+        description:
+          'Makes the user active. 404 invitation_not_found, 410 invitation_expired, 409 invitation_used.',
         security: [],
         body: TokenBody,
         response: {
-          200: Type.Object({ userId: Type.String(), email: Type.String(), status: Type.Literal('active') }),
+          200: Type.Object(
+            { userId: Type.String(), email: Type.String(), status: Type.Literal('active') },
+            { examples: [{ userId: EXAMPLE.userId, email: 'ann.lee@example.com', status: 'active' }] },
+          ),
           ...errorResponses(400, 404, 409, 410),
         },
       },
@@ -92,6 +106,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['invitations'],
         summary: 'The page behind the e-mail link; its button POSTs (opening it never accepts)',
+        description:
+          'An HTML page: valid (200, with the button), not found (404), used (409) or expired (410). Mail scanners open links, so a GET never accepts.',
+        docs: {
+          responses: {
+            200: textResponse('text/html', 'the page, with its Accept button', '<!doctype html>...'),
+            404: textResponse('text/html', 'the page says the link is unknown', '<!doctype html>...'),
+            409: textResponse('text/html', 'the page says the invitation was used', '<!doctype html>...'),
+            410: textResponse('text/html', 'the page says the invitation expired', '<!doctype html>...'),
+          },
+        },
         security: [],
         querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 500 })) }),
       },
@@ -111,7 +135,23 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     '/invitations/accept',
     {
       config: { public: true },
-      schema: { tags: ['invitations'], summary: 'The page’s form post', security: [], body: TokenBody },
+      schema: {
+        tags: ['invitations'],
+        summary: 'The page’s form post',
+        description:
+          'Accepts as POST /v1/invitations/accept does, and answers the page with the outcome: 200 accepted, 404, 409 or 410 as the JSON route.',
+        security: [],
+        body: TokenBody,
+        docs: {
+          body: { 'application/x-www-form-urlencoded': TokenBody },
+          responses: {
+            200: textResponse('text/html', 'the page says the invitation is accepted', '<!doctype html>...'),
+            404: textResponse('text/html', 'the page says the link is unknown', '<!doctype html>...'),
+            409: textResponse('text/html', 'the page says the invitation was used', '<!doctype html>...'),
+            410: textResponse('text/html', 'the page says the invitation expired', '<!doctype html>...'),
+          },
+        },
+      },
     },
     async (request, reply) => {
       let state: PageState = 'accepted';

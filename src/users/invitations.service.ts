@@ -1,22 +1,10 @@
 import type { Db } from '../db/index.js';
+import type { Resend } from '../api/users.js';
 import type { Selectable } from 'kysely';
 import type { InvitationResendTable } from '../db/tables.js';
 import { notFound } from '../lib/errors.js';
 import { resendOne } from '../provisioning/invitations.js';
 import { findResend, insertResend } from './resends.repository.js';
-
-export interface Resend {
-  id: string;
-  status: 'queued' | 'processing' | 'completed' | 'failed';
-  invitationStatus: 'pending' | 'expired';
-  olderThanDays: number | null;
-  matched: number;
-  resent: number;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
 
 export const toResend = (r: Selectable<InvitationResendTable>): Resend => ({
   id: r.id,

@@ -1,4 +1,5 @@
 import type { Db, DbOrTx } from '../db/index.js';
+import type { Location } from '../api/roles.js';
 import { journalChange } from './journal.js';
 import type { LocationRow } from '../db/tables.js';
 import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
@@ -6,13 +7,6 @@ import { newId } from '../lib/ids.js';
 import { decodeCursor, parseLimit, toPage, type Page, type PageQuery } from '../lib/pagination.js';
 import * as repo from './locations.repository.js';
 import { checkedName } from './names.js';
-
-export interface Location {
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export const toLocation = (row: LocationRow): Location => ({
   id: row.id,

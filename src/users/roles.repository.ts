@@ -74,12 +74,3 @@ export function updateRole(
     .returning(columns)
     .executeTakeFirst();
 }
-
-export async function maxRoleRank(db: DbOrTx, workspaceId: string): Promise<number | null> {
-  const row = await db
-    .selectFrom('roles')
-    .select((eb) => eb.fn.max('rank').as('max'))
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
-  return row?.max ?? null;
-}

@@ -1,4 +1,5 @@
 import type { Db, DbOrTx } from '../db/index.js';
+import type { Role } from '../api/roles.js';
 import { recomputeRoleMembers } from '../provisioning/groups.js';
 import type { RoleRow } from '../db/tables.js';
 import { conflict, isUniqueViolation, notFound } from '../lib/errors.js';
@@ -7,16 +8,7 @@ import { decodeCursor, parseLimit, toPage, type Page, type PageQuery } from '../
 import { journalChange } from './journal.js';
 import { checkedName } from './names.js';
 import * as repo from './roles.repository.js';
-import { findSettings } from './workspaces.repository.js';
-
-export interface Role {
-  id: string;
-  name: string;
-  rank: number;
-  isDefault: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+import { findSettings } from '../provisioning/settings.repository.js';
 
 export const toRole = (row: RoleRow, defaultRoleId: string | undefined): Role => ({
   id: row.id,

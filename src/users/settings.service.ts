@@ -1,29 +1,12 @@
 import type { Db } from '../db/index.js';
+import type { Settings, SettingsPatch } from '../api/settings.js';
 import { AppError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { matchKey } from '../lib/text.js';
 import { insertAuditEvents } from '../provisioning/users.repository.js';
 import { findRole, findRoleByKey } from './roles.repository.js';
-import { findSettings, updateSettingsRow } from './workspaces.repository.js';
-
-export interface Settings {
-  defaultRole: { id: string; name: string };
-  invitationTtlHours: number;
-  scimSendInvites: boolean;
-  scimCreatesLocations: boolean;
-  syncThresholdPercent: number;
-  syncThresholdMin: number;
-  updatedAt: string;
-}
-
-export interface SettingsPatch {
-  defaultRole?: string;
-  invitationTtlHours?: number;
-  scimSendInvites?: boolean;
-  scimCreatesLocations?: boolean;
-  syncThresholdPercent?: number;
-  syncThresholdMin?: number;
-}
+import { findSettings } from '../provisioning/settings.repository.js';
+import { updateSettingsRow } from './workspaces.repository.js';
 
 async function read(db: Db, workspaceId: string): Promise<Settings> {
   const s = await findSettings(db, workspaceId);

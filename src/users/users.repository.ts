@@ -112,17 +112,6 @@ export async function listUserViews(
   });
 }
 
-/** The user's status and whether it ever accepted, for invitation resends. */
-export function findUserForInvite(db: DbOrTx, workspaceId: string, id: string) {
-  return db
-    .selectFrom('users')
-    .select(['id', 'status', 'version'])
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where(sql<boolean>`(deleted_at is null) is true`)
-    .executeTakeFirst();
-}
-
 /** True when `emailKey` is the e-mail of an active (not invited, deactivated or deleted) user of the workspace. */
 export async function isActiveMember(db: DbOrTx, workspaceId: string, emailKey: string): Promise<boolean> {
   const row = await db

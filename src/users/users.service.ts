@@ -1,32 +1,10 @@
 import type { Db } from '../db/index.js';
-import type { UserStatus } from '../db/tables.js';
 import { AppError, badRequest, notFound } from '../lib/errors.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../lib/pagination.js';
 import { matchKey } from '../lib/text.js';
 import { provision, type ProvisionItem, type ProvisionResult } from '../provisioning/engine.js';
 import * as repo from './users.repository.js';
-
-export interface User {
-  id: string;
-  userName: string;
-  email: string | null;
-  name: string;
-  givenName: string | null;
-  familyName: string | null;
-  role: { id: string; name: string };
-  location: { id: string; name: string } | null;
-  status: UserStatus;
-  externalId: string | null;
-  managedBy: string | null;
-  invitation: {
-    status: 'pending' | 'accepted' | 'expired' | 'revoked';
-    sentAt: string | null;
-    expiresAt: string;
-  } | null;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-}
+import type { NewUser, User, UserListQuery, UserPatch } from '../api/users.js';
 
 export const displayName = (v: {
   display_name: string | null;
@@ -100,16 +78,7 @@ export async function getUser(db: Db, workspaceId: string, id: string): Promise<
   return toUser(view);
 }
 
-export interface ListQuery {
-  limit?: string;
-  cursor?: string;
-  status?: UserStatus;
-  role?: string;
-  location?: string;
-  q?: string;
-}
-
-export async function listUsers(db: Db, workspaceId: string, query: ListQuery): Promise<Page<User>> {
+export async function listUsers(db: Db, workspaceId: string, query: UserListQuery): Promise<Page<User>> {
   const limit = parseLimit(query.limit);
   const cursor = decodeCursor(query.cursor, ['uuid']);
   const rows = await repo.listUserViews(
@@ -127,20 +96,10 @@ export async function listUsers(db: Db, workspaceId: string, query: ListQuery): 
   return toPage(rows, limit, (r) => [r.id], toUser);
 }
 
-export interface NewUserInput {
-  email: string;
-  name?: string;
-  givenName?: string;
-  familyName?: string;
-  role: string;
-  location?: string | null;
-  sendInvite?: boolean;
-}
-
 export async function createUser(
   db: Db,
   actor: Actor,
-  input: NewUserInput,
+  input: NewUser,
 ): Promise<{ user: User; invitation: ProvisionResult['invitation'] }> {
   if (input.name === undefined && input.givenName === undefined && input.familyName === undefined) {
     throw badRequest('missing_name', 'Give name, or givenName and familyName.', { field: 'name' });
@@ -163,15 +122,6 @@ export async function createUser(
   });
   if (!result || result.status !== 'created' || !result.userId) raise(result!);
   return { user: await getUser(db, actor.workspaceId, result.userId), invitation: result.invitation };
-}
-
-export interface UserPatch {
-  name?: string | null;
-  givenName?: string | null;
-  familyName?: string | null;
-  role?: string;
-  location?: string | null;
-  status?: 'active' | 'deactivated';
 }
 
 export async function updateUser(

@@ -1,5 +1,4 @@
 import type { DbOrTx } from '../db/index.js';
-import type { WorkspaceSettingsRow } from '../db/tables.js';
 
 export async function insertWorkspace(db: DbOrTx, row: { id: string; name: string }): Promise<void> {
   await db.insertInto('workspaces').values(row).execute();
@@ -10,23 +9,6 @@ export async function insertSettings(
   row: { workspace_id: string; default_role_id: string },
 ): Promise<void> {
   await db.insertInto('workspace_settings').values(row).execute();
-}
-
-export function findSettings(db: DbOrTx, workspaceId: string): Promise<WorkspaceSettingsRow | undefined> {
-  return db
-    .selectFrom('workspace_settings')
-    .select([
-      'workspace_id',
-      'default_role_id',
-      'invitation_ttl_hours',
-      'scim_send_invites',
-      'scim_creates_locations',
-      'sync_threshold_percent',
-      'sync_threshold_min',
-      'updated_at',
-    ])
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
 }
 
 export function findWorkspace(

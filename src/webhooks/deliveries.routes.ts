@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, errorResponses } from '../lib/schemas.js';
+import { IdParams, Page, errorResponses } from '../api/common.js';
 import { listDeliveries, retryDelivery, sendTest } from './deliveries.service.js';
-import { Delivery, DeliveryParams, DeliveryQuery } from './schemas.js';
+import { Delivery, DeliveryParams, DeliveryQuery } from '../api/webhooks.js';
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(

@@ -6,7 +6,7 @@ import type { EnqueueLogger, Queues } from '../queues/producer.js';
 import { wakeEndpoint } from '../queues/webhooks.js';
 import * as repo from './deliveries.repository.js';
 import { findEndpoint, markDue, type EndpointRecord } from './endpoints.repository.js';
-import { TEST_EVENT_TYPE, type Delivery, type DeliveryQuery } from './schemas.js';
+import { TEST_EVENT_TYPE, type Delivery, type DeliveryQuery } from '../api/webhooks.js';
 
 export interface DeliveryDeps {
   db: Db;
@@ -41,7 +41,7 @@ function nextAttemptAt(d: repo.DeliveryRecord, endpoint: EndpointRecord): string
 export const toDelivery = (d: repo.DeliveryRecord, endpoint: EndpointRecord): Delivery => ({
   id: d.id,
   eventId: d.event_id,
-  eventType: d.event_type as Delivery['eventType'],
+  eventType: d.event_type,
   status: d.status,
   attempts: d.attempts,
   lastResponseStatus: d.last_response_status,

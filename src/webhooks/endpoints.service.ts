@@ -14,7 +14,7 @@ import {
   type NewWebhookBody,
   type WebhookEndpoint,
   type WebhookPatchBody,
-} from './schemas.js';
+} from '../api/webhooks.js';
 import { newSigningSecret, sealSecret } from './secrets.js';
 import { checkEndpointUrl, parseEndpointUrl, type Lookup, type UrlPolicy } from './url-safety.js';
 

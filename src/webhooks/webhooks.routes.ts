@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { callerOf } from '../auth/plugin.js';
-import { IdParams, Page, PageQuery, errorResponses } from '../lib/schemas.js';
+import { IdParams, Page, PageQuery, errorResponses } from '../api/common.js';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -11,7 +11,12 @@ import {
   updateEndpoint,
   type WebhookDeps,
 } from './endpoints.service.js';
-import { CreatedWebhookEndpoint, NewWebhookBody, WebhookEndpoint, WebhookPatchBody } from './schemas.js';
+import {
+  CreatedWebhookEndpoint,
+  NewWebhookBody,
+  WebhookEndpoint,
+  WebhookPatchBody,
+} from '../api/webhooks.js';
 
 const SIGNING =
   'Deliveries follow Standard Webhooks: webhook-id (the event id, the same on every retry), ' +

@@ -1,9 +1,7 @@
 import { sql } from 'kysely';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { importJobId } from '../../src/queues/imports.js';
-import { startWorkers, type WorkerHandle } from '../../workers/main.js';
-import { useTestContext } from '../support/context.js';
+import { useTestContext, useTestWorkers } from '../support/context.js';
 import { makeWorkspace } from '../support/factories.js';
 import { stagedState, watchHealth } from '../support/hostile.js';
 import { upload, waitForImport } from '../support/imports.js';
@@ -17,22 +15,12 @@ import { zip, type ZipEntry } from '../support/zip.js';
  * for all; the API answers /healthz throughout and nothing is left half-written.
  */
 const ctx = useTestContext({ IMPORT_MAX_BYTES: String(64 * 1_048_576) });
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
-let workers: WorkerHandle;
 
 beforeAll(async () => {
   ws = await makeWorkspace(ctx.db);
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
 const MiB = 1_048_576;
 const HEADER =
   '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>Name</t></is></c></row>';

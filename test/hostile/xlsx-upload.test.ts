@@ -1,8 +1,6 @@
 import fc from 'fast-check';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type WorkerHandle } from '../../workers/main.js';
-import { useTestContext } from '../support/context.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestContext, useTestWorkers } from '../support/context.js';
 import { makeWorkspace } from '../support/factories.js';
 import { UPLOAD_ERROR_CODES, stagedState } from '../support/hostile.js';
 import { upload, waitForImport } from '../support/imports.js';
@@ -14,18 +12,12 @@ import { handWorkbook, inlineRow, workbook, XLSX_TYPE } from '../support/workboo
  * a terminal status with a reason, and its stored workbook is gone.
  */
 const ctx = useTestContext({ IMPORT_MAX_ROWS: '200', BATCH_SIZE: '50' });
+useTestWorkers(ctx);
 let ws: { workspaceId: string; token: string };
-let workers: WorkerHandle;
 let valid: Buffer;
 
 beforeAll(async () => {
   ws = await makeWorkspace(ctx.db);
-  workers = await startWorkers({
-    config: ctx.config,
-    db: ctx.db,
-    logger: pino({ level: 'silent' }),
-    sweepTasks: [],
-  });
   valid = await workbook([
     {
       name: 'People',
@@ -36,10 +28,6 @@ beforeAll(async () => {
     },
   ]);
 });
-afterAll(async () => {
-  await workers?.close();
-});
-
 const send = (bytes: Buffer) =>
   upload(ctx.app, ws.token, bytes, 'dryRun=true', { 'content-type': XLSX_TYPE });
 

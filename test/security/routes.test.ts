@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/db/tables.js';
-import type { RouteAccess } from '../../src/plugins/types.js';
+import type { RouteAccess } from '../../src/auth/plugin.js';
 import { call, useTestContext, type Call } from '../support/context.js';
 import { makeToken, makeWorkspace } from '../support/factories.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -80,22 +80,38 @@ export async function call(
   return { status: res.statusCode, body, headers: res.headers };
 }
 
+export interface TestWorkerOptions {
+  /** `before` (default): started before the file's tests; `on-demand`: by the first `start()`. */
+  start?: 'before' | 'on-demand';
+  /** The workers' config, from the test's (an SMTP server's URL, say). */
+  config?: (config: Config) => Config;
+  logger?: Logger;
+  /** Webhooks: another events feed, a faster retry schedule and timeout, a faster tick. */
+  webhooks?: WorkerOptions['webhooks'];
+}
+
+export interface TestWorkers {
+  /** Starts the workers unless they run; resolves to them. */
+  start(): Promise<WorkerHandle>;
+}
+
 /**
- * The worker processors in this test process, on the test's database and queue prefix, started
- * before the file's tests and closed after them (no sweeper: the tests drive the work themselves).
+ * The worker processors in this test process, on the test's database and queue prefix, closed after
+ * the file's (or the describe block's) tests; no sweeper: the tests drive the work themselves.
  */
-export function useTestWorkers(ctx: TestContext, options: Partial<WorkerOptions> = {}): void {
-  let workers: WorkerHandle | undefined;
-  beforeAll(async () => {
-    workers = await startWorkers({
-      config: ctx.config,
+export function useTestWorkers(ctx: TestContext, options: TestWorkerOptions = {}): TestWorkers {
+  let workers: Promise<WorkerHandle> | undefined;
+  const start = () =>
+    (workers ??= startWorkers({
+      config: options.config ? options.config(ctx.config) : ctx.config,
       db: ctx.db,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       sweepTasks: [],
-      ...options,
-    });
-  });
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    }));
+  if ((options.start ?? 'before') === 'before') beforeAll(async () => void (await start()));
   afterAll(async () => {
-    await workers?.close();
+    await (await workers?.catch(() => undefined))?.close();
   });
+  return { start };
 }

@@ -6,8 +6,9 @@
  * several languages, but only ever for one field (a test checks it).
  */
 
-export const FIELDS = ['email', 'name', 'givenName', 'familyName', 'role', 'location', 'externalId'] as const;
-export type Field = (typeof FIELDS)[number];
+import { FIELDS, type Field } from '../../api/imports.js';
+
+export { FIELDS, type Field };
 
 export const LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'pt'] as const;
 export type Language = (typeof LANGUAGES)[number];

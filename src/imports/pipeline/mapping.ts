@@ -1,3 +1,4 @@
+import type { ImportWarning, MappingSource } from '../../api/imports.js';
 import { badRequest, type AppError } from '../../lib/errors.js';
 import { ALIAS_KEYS, FIELDS, headerKey, type Field } from './aliases.js';
 import { unneutralise } from './formula.js';
@@ -11,14 +12,7 @@ import { resemblance } from './resemblance.js';
  * column; every column feeds at most one field. What is left over and looks like a field is reported.
  */
 
-export type MappingSource = 'alias' | 'saved' | 'explicit';
-
-export interface ImportWarning {
-  code: 'column_not_used' | 'default_role_applied';
-  message: string;
-  column?: string;
-  field?: Field;
-}
+export type { ImportWarning, MappingSource };
 
 export interface ColumnChoices {
   /** The `mapping` option: field → header cell, as the caller wrote it. */

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { PREPARED, type DbOrTx } from '../../db/index.js';
+import { findSettings } from '../../provisioning/settings.repository.js';
 import type { ScimUserRow } from './user-mapper.js';
 
 const select = sql`
@@ -55,11 +56,7 @@ export interface ScimWriteSettings {
 }
 
 export async function scimWriteSettings(db: DbOrTx, workspaceId: string): Promise<ScimWriteSettings> {
-  const row = await db
-    .selectFrom('workspace_settings')
-    .select(['scim_send_invites', 'scim_creates_locations'])
-    .where('workspace_id', '=', workspaceId)
-    .executeTakeFirst();
+  const row = await findSettings(db, workspaceId);
   return {
     sendInvites: row?.scim_send_invites ?? false,
     createsLocations: row?.scim_creates_locations ?? true,

@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { callerOf } from '../../auth/plugin.js';
 import { ScimError } from '../../lib/errors.js';
 import { BULK_LIMITS, getBulk, submitBulk, type BulkDeps } from '../bulk/bulk.service.js';
+import { scimErrors } from '../../api/common.js';
+import { BULK_RESPONSE_EXAMPLE, BulkRequest, scimBody, scimResponse } from './docs.js';
 import { checkedText } from './json-body.js';
 import type { ScimCaller } from '../resources/users.service.js';
 
@@ -87,7 +89,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: `Run up to ${BULK_LIMITS.maxOperations} operations (503 with Retry-After if they outlast the wait)`,
+        description:
+          'The request is staged and run by a worker through the provisioning engine; each operation behaves like its single request and answers its own status. bulkId references may point forward. Past SCIM_BULK_WAIT_SECONDS the answer is 503 with Retry-After and Location: read the result at GET /scim/v2/Bulk/{id}; the work still completes.',
         response: { 200: BulkResponse },
+        docs: {
+          body: scimBody(BulkRequest),
+          responses: {
+            200: scimResponse('a BulkResponse', { ...BulkResponse, examples: [BULK_RESPONSE_EXAMPLE] }),
+            ...scimErrors(400, 413),
+          },
+        },
       },
     },
     async (request, reply) =>
@@ -104,8 +115,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'The result of a Bulk request that was answered 503 (kept 24 hours)',
+        description:
+          'The BulkResponse once the worker has run the request; 503 with Retry-After while it still runs, 404 after 24 hours or for another workspace.',
         params: Type.Object({ id: Type.String({ maxLength: 200 }) }),
         response: { 200: BulkResponse },
+        docs: {
+          responses: {
+            200: scimResponse('a BulkResponse', { ...BulkResponse, examples: [BULK_RESPONSE_EXAMPLE] }),
+            ...scimErrors(404),
+          },
+        },
       },
     },
     async (request, reply) =>

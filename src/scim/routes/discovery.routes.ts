@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { scimErrors } from '../../api/common.js';
 import type { FastifyReply } from 'fastify';
 import {
   getResourceType,
@@ -10,6 +11,8 @@ import {
   serviceProviderConfig,
   type ScimJson,
 } from '../schema/discovery.service.js';
+import { LOOPIT_USER } from '../schema/urns.js';
+import { scimResponse } from './docs.js';
 
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
 
@@ -18,17 +21,9 @@ const Resource = Type.Object(
   { schemas: Type.Array(Type.String()) },
   { additionalProperties: true, description: 'a SCIM resource (RFC 7643)' },
 );
-const ScimErrorBody = Type.Object(
-  {
-    schemas: Type.Array(Type.String()),
-    status: Type.String(),
-    scimType: Type.Optional(Type.String()),
-    detail: Type.String(),
-  },
-  { additionalProperties: true, description: 'SCIM error (RFC 7644 §3.12)' },
-);
-const scimErrors = (...statuses: number[]): Record<number, TSchema> =>
-  Object.fromEntries(statuses.map((s) => [s, ScimErrorBody]));
+/** A discovery answer for the OpenAPI, with this service's own answer as its example. */
+const example = (description: string, body: ScimJson) =>
+  scimResponse(description, { ...Resource, examples: [body] });
 
 const FilterQuery = Type.Object({
   filter: Type.Optional(Type.String({ description: 'not supported here: 403' })),
@@ -49,8 +44,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'The SCIM features this service supports',
+        description:
+          'PATCH, Bulk (maxOperations, maxPayloadSize), filter (maxResults), sort, ETag and the bearer scheme; a filter is 403.',
         querystring: FilterQuery,
         response: { 200: Resource, ...scimErrors(401, 403) },
+        docs: { responses: { 200: example('the ServiceProviderConfig', serviceProviderConfig(publicUrl)) } },
       },
     },
     async (request, reply) => {
@@ -66,8 +64,12 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'The SCIM resource types (a ListResponse)',
+        description: 'User (with the enterprise and Loopit extensions) and Group; a filter is 403.',
         querystring: FilterQuery,
         response: { 200: Resource, ...scimErrors(401, 403) },
+        docs: {
+          responses: { 200: example('a ListResponse of ResourceTypes', listResourceTypes(publicUrl)) },
+        },
       },
     },
     async (request, reply) => {
@@ -83,8 +85,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'One SCIM resource type, such as User',
+        description: 'User or Group; any other id is 404.',
         params: IdParams,
         response: { 200: Resource, ...scimErrors(401, 403, 404) },
+        docs: { responses: { 200: example('the ResourceType', getResourceType(publicUrl, 'User')) } },
       },
     },
     async (request, reply) => send(reply, getResourceType(publicUrl, request.params.id)),
@@ -97,8 +101,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'The SCIM schemas (a ListResponse)',
+        description:
+          'Generated from the one schema model that also validates, patches, filters and projects: what it declares is what the service does. A filter is 403.',
         querystring: FilterQuery,
         response: { 200: Resource, ...scimErrors(401, 403) },
+        docs: { responses: { 200: example('a ListResponse of Schemas', listSchemas(publicUrl)) } },
       },
     },
     async (request, reply) => {
@@ -114,8 +121,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags,
         summary: 'One SCIM schema, by its URN',
+        description:
+          'The core User and Group schemas, the enterprise User extension and the Loopit extension; any other URN is 404.',
         params: IdParams,
         response: { 200: Resource, ...scimErrors(401, 403, 404) },
+        docs: { responses: { 200: example('the Schema', getSchema(publicUrl, LOOPIT_USER)) } },
       },
     },
     async (request, reply) => send(reply, getSchema(publicUrl, request.params.id)),

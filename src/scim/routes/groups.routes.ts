@@ -9,6 +9,7 @@ import {
   patchScimGroup,
   replaceScimGroup,
 } from '../resources/groups.service.js';
+import { GroupList, GroupPatch, NewScimGroup, ScimGroup } from './docs.js';
 import { resourceRoutes } from './resource-routes.js';
 
 /**
@@ -36,6 +37,19 @@ export default resourceRoutes({
     patch: 'Patch a group: rename, members (204; 200 with the group when attributes are asked for)',
     remove: 'Delete a group and its role (members fall back)',
   },
+  descriptions: {
+    list: 'Groups are the roles of the workspace; filter, page, sort and project as for Users. Members are streamed into the answer unless excludedAttributes leaves them out.',
+    create:
+      'Creates a role of rank 0 named displayName (409 uniqueness for a name the workspace has, ignoring case), with its members.',
+    get: 'The group and every member, streamed page by page; the answer is cut off rather than mixing two versions if the group changes meanwhile.',
+    replace:
+      "Sets the name, externalId and the whole member list; members' effective roles follow. Members are answered only when attributes names them.",
+    patch:
+      'Renames the group, or adds, replaces or removes members; repeated adds and removals of non-members succeed. 204 unless attributes or excludedAttributes asks for the group.',
+    remove:
+      "Deletes the role; its members fall back to their next group's role, else their direct role, else the default role. The default role's group cannot be deleted: 400 mutability.",
+  },
+  docs: { resource: ScimGroup, list: GroupList, body: NewScimGroup, patch: GroupPatch },
   patchNoContent: true,
   service: {
     list: listScimGroups,

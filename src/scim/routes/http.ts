@@ -8,7 +8,9 @@ import type { ListParams } from '../resources/lists.js';
 /** What the SCIM routes of Users and Groups share: media type, parameter schemas, list parameters. */
 
 export const SCIM_JSON = 'application/scim+json; charset=utf-8';
-export const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) });
+export const IdParams = Type.Object({
+  id: Type.String({ maxLength: 200, examples: ['01907c4e-2f1a-7b3c-8d4e-5f6a7b8c9d01'] }),
+});
 const Projection = {
   attributes: Type.Optional(Type.String({ maxLength: 2000 })),
   excludedAttributes: Type.Optional(Type.String({ maxLength: 2000 })),

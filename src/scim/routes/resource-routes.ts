@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { scimErrors } from '../../api/common.js';
 import { callerOf } from '../../auth/plugin.js';
 import { jsonBody } from '../../lib/json-stream.js';
 import { notModified } from '../resources/etag.js';
@@ -14,6 +16,7 @@ import {
   searchParams,
   sendResource,
 } from './http.js';
+import { SearchRequest, noContent, scimBody, scimResponse } from './docs.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,10 +55,15 @@ export interface ResourceService {
   location(publicUrl: string, id: string): string;
 }
 
+type Operation = 'list' | 'create' | 'get' | 'replace' | 'patch' | 'remove';
+
 export interface ResourceSpec {
   /** `Users` or `Groups`: the path under /scim/v2. */
   endpoint: string;
-  summaries: { list: string; create: string; get: string; replace: string; patch: string; remove: string };
+  summaries: Record<Operation, string>;
+  descriptions: Record<Operation, string>;
+  /** The OpenAPI's schemas and examples of the resource, its list, a body to write and a PatchOp. */
+  docs: { resource: TSchema; list: TSchema; body: TSchema; patch: TSchema };
   service: ResourceService;
   /** PATCH answers 204 unless the request asks for attributes (Groups); else 200 with the resource. */
   patchNoContent?: boolean;
@@ -64,7 +72,24 @@ export interface ResourceSpec {
 /** The routes of a SCIM resource type (RFC 7644 §3): list, search, create, read, replace, patch, delete. */
 export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const { service, summaries } = spec;
+    const { service, summaries, descriptions, docs } = spec;
+    const one = spec.endpoint.replace(/s$/, '');
+    const doc = (op: Operation, responses: Record<number, TSchema>, body?: TSchema) => ({
+      summary: summaries[op],
+      description: descriptions[op],
+      docs: { responses, ...(body ? { body: scimBody(body) } : {}) },
+    });
+    const patchNoContent: Record<number, TSchema> = spec.patchNoContent
+      ? {
+          204: noContent(
+            'patched; ETag is the new version (200 with the resource when attributes are asked for)',
+          ),
+        }
+      : {};
+    const listDocs = doc('list', {
+      200: scimResponse(`a page of ${spec.endpoint}`, docs.list),
+      ...scimErrors(400),
+    });
     const base = `/scim/v2/${spec.endpoint}`;
     const caller = (request: FastifyRequest): ScimCaller =>
       scimCaller(request, callerOf(request), app.config.publicUrl);
@@ -77,7 +102,7 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
       const hide = url !== base;
       app.get(
         url,
-        { config, schema: { tags, summary: summaries.list, querystring: ListQuery, hide } },
+        { config, schema: { tags, ...listDocs, querystring: ListQuery, hide } },
         async (request, reply) =>
           reply
             .type(SCIM_JSON)
@@ -85,7 +110,22 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
       );
       app.post(
         url,
-        { config, schema: { tags, summary: summaries.create, querystring: ProjectionQuery, hide } },
+        {
+          config,
+          schema: {
+            tags,
+            ...doc(
+              'create',
+              {
+                201: scimResponse(`the ${one}, with Location and ETag`, docs.resource),
+                ...scimErrors(400, 409, 413),
+              },
+              docs.body,
+            ),
+            querystring: ProjectionQuery,
+            hide,
+          },
+        },
         async (request, reply) => {
           const resource = await service.create(app.db, caller(request), request.body, request);
           void reply.header('location', service.location(app.config.publicUrl, resource.id as string));
@@ -96,7 +136,15 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
 
     app.post(
       `${base}/.search`,
-      { config, schema: { tags, summary: `${summaries.list} (POST form, RFC 7644 §3.4.3)` } },
+      {
+        config,
+        schema: {
+          tags,
+          ...listDocs,
+          summary: `${summaries.list} (POST form, RFC 7644 §3.4.3)`,
+          docs: { ...listDocs.docs, body: scimBody(SearchRequest) },
+        },
+      },
       async (request, reply) =>
         reply
           .status(200)
@@ -106,7 +154,18 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
 
     app.get(
       `${base}/:id`,
-      { config, schema: { tags, summary: summaries.get, ...byId } },
+      {
+        config,
+        schema: {
+          tags,
+          ...doc('get', {
+            200: scimResponse(`the ${one}, with ETag`, docs.resource),
+            304: noContent('If-None-Match names the current version'),
+            ...scimErrors(400, 404),
+          }),
+          ...byId,
+        },
+      },
       async (request, reply) => {
         const resource = await service.get(app.db, caller(request), request.params.id, request);
         const version = (resource.meta as { version: string }).version;
@@ -119,7 +178,21 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
 
     app.put(
       `${base}/:id`,
-      { config, schema: { tags, summary: summaries.replace, ...byId } },
+      {
+        config,
+        schema: {
+          tags,
+          ...doc(
+            'replace',
+            {
+              200: scimResponse(`the ${one} as it now is, with ETag`, docs.resource),
+              ...scimErrors(400, 404, 409, 412, 413),
+            },
+            docs.body,
+          ),
+          ...byId,
+        },
+      },
       async (request, reply) =>
         sendResource(
           request,
@@ -138,7 +211,22 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
 
     app.patch(
       `${base}/:id`,
-      { config, schema: { tags, summary: summaries.patch, ...byId } },
+      {
+        config,
+        schema: {
+          tags,
+          ...doc(
+            'patch',
+            {
+              200: scimResponse(`the ${one} as it now is, with ETag`, docs.resource),
+              ...patchNoContent,
+              ...scimErrors(400, 404, 409, 412, 413),
+            },
+            docs.patch,
+          ),
+          ...byId,
+        },
+      },
       async (request, reply) => {
         const q = request.query;
         const asked = q.attributes !== undefined || q.excludedAttributes !== undefined;
@@ -160,7 +248,14 @@ export function resourceRoutes(spec: ResourceSpec): FastifyPluginAsyncTypebox {
 
     app.delete(
       `${base}/:id`,
-      { config, schema: { tags, summary: summaries.remove, params: IdParams } },
+      {
+        config,
+        schema: {
+          tags,
+          ...doc('remove', { 204: noContent('deleted'), ...scimErrors(400, 404, 412) }),
+          params: IdParams,
+        },
+      },
       async (request, reply) => {
         await service.remove(app.db, caller(request), request.params.id, request.headers['if-match']);
         return reply.status(204).send();

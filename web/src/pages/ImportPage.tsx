@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, download } from '../api';
 import { DELIMITER_LABEL, FIELD_LABEL, MODE_LABEL, STATUS_LABEL } from '../hints';
 import { BASE, navigate } from '../router';
-import { FINISHED, type Counts, type Import } from '../types';
+import { FINISHED, type Counts, type Field, type Import } from '../types';
 import { Badge, ErrorBox, Link, importBadge, number, plural, when } from '../ui';
 import { preview, previewSource } from '../uploads';
 import { RowsTable } from './RowsTable';
@@ -202,7 +202,7 @@ function PreviewDetails({ imp }: { imp: Import }) {
             </tr>
           </thead>
           <tbody>
-            {Object.entries(FIELD_LABEL).map(([field, label]) => (
+            {(Object.entries(FIELD_LABEL) as [Field, string][]).map(([field, label]) => (
               <tr key={field}>
                 <th scope="row">{label}</th>
                 <td>{imp.mapping[field] ?? <span class="muted">not in the file</span>}</td>

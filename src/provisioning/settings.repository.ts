@@ -1,11 +1,22 @@
 import type { DbOrTx } from '../db/index.js';
+import type { WorkspaceSettingsRow } from '../db/tables.js';
 
-export async function engineSettingsForSync(db: DbOrTx, workspaceId: string) {
+/** The one reader of workspace_settings: the engine, SCIM, imports and the settings routes ask it. */
+export function findSettings(db: DbOrTx, workspaceId: string): Promise<WorkspaceSettingsRow | undefined> {
   return db
     .selectFrom('workspace_settings')
-    .select(['sync_threshold_percent', 'sync_threshold_min', 'default_role_id'])
+    .select([
+      'workspace_id',
+      'default_role_id',
+      'invitation_ttl_hours',
+      'scim_send_invites',
+      'scim_creates_locations',
+      'sync_threshold_percent',
+      'sync_threshold_min',
+      'updated_at',
+    ])
     .where('workspace_id', '=', workspaceId)
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 /** The name of the workspace's default role. */

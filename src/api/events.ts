@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { EVENT_TYPES } from './types.js';
+import { EVENT_TYPES } from '../events/types.js';
+import { EXAMPLE } from './examples.js';
 
 export const Event = Type.Object(
   {
@@ -34,17 +35,45 @@ export const EventsQuery = Type.Object(
       }),
     ),
     types: Type.Optional(
-      Type.String({ maxLength: 1000, description: `comma-separated: ${EVENT_TYPES.join(', ')}` }),
+      Type.String({
+        maxLength: 1000,
+        description: `comma-separated: ${EVENT_TYPES.join(', ')}`,
+        examples: ['user.created,user.deactivated'],
+      }),
     ),
     limit: Type.Optional(Type.String({ description: 'events per page, 1–1000 (default 100)' })),
   },
   { additionalProperties: false },
 );
 
-export const EventsPage = Type.Object({
-  data: Type.Array(Event),
-  next: Type.Union([Type.String(), Type.Null()], {
-    description: 'pass as after to read on; null only while the feed has never held an event',
-  }),
-  hasMore: Type.Boolean({ description: 'more events are readable now: ask again at once' }),
-});
+export const EventsPage = Type.Object(
+  {
+    data: Type.Array(Event),
+    next: Type.Union([Type.String(), Type.Null()], {
+      description: 'pass as after to read on; null only while the feed has never held an event',
+    }),
+    hasMore: Type.Boolean({ description: 'more events are readable now: ask again at once' }),
+  },
+  {
+    examples: [
+      {
+        data: [
+          {
+            id: EXAMPLE.auditId,
+            type: 'user.created',
+            timestamp: EXAMPLE.created,
+            workspaceId: EXAMPLE.workspaceId,
+            data: {
+              id: EXAMPLE.userId,
+              email: 'ada.lovelace@example.com',
+              name: 'Ada Lovelace',
+              status: 'invited',
+            },
+          },
+        ],
+        next: 'NzYxNDowMTkwN2M1My00ZjVhLTdiNmMtOWQ3ZS04ZjlhMGIxYzJkMDE',
+        hasMore: false,
+      },
+    ],
+  },
+);
