@@ -30,6 +30,8 @@ import settingsRoutes from './users/settings.routes.js';
 import userRoutes from './users/users.routes.js';
 import workspaceRoutes from './users/workspace.routes.js';
 import webRoutes from './web/web.routes.js';
+import webhookRoutes from './webhooks/webhooks.routes.js';
+import webhookDeliveryRoutes from './webhooks/deliveries.routes.js';
 import { useInvitationSecrets } from './provisioning/invitation-tokens.js';
 
 declare module 'fastify' {
@@ -64,7 +66,16 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
       }),
     },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'token', '*.token', '*.password', 'smtpUrl'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'token',
+        '*.token',
+        '*.password',
+        'smtpUrl',
+        'secret',
+        '*.secret',
+      ],
       censor: '[redacted]',
     },
   };
@@ -178,6 +189,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(rowFixRoutes);
   await app.register(revertRoutes);
   await app.register(workspaceRoutes);
+  await app.register(webhookRoutes);
+  await app.register(webhookDeliveryRoutes);
   await app.register(eventRoutes);
   await app.register(scimPlugin);
   await app.register(metricsRoutes);

@@ -41,6 +41,9 @@ const EnvSchema = Type.Object({
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
   LOG_LEVEL: Type.Union(LogLevel.anyOf, { default: 'info' }),
   TRUST_PROXY: Type.Boolean({ default: false }),
+  WEBHOOK_ALLOW_HTTP: Type.Boolean({ default: false }),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Boolean({ default: false }),
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
 });
 
 type Env = Static<typeof EnvSchema>;
@@ -90,6 +93,12 @@ export interface Config {
   metricsPort: number | undefined;
   logLevel: string;
   trustProxy: boolean;
+  /** Webhook endpoints may use plain http:// (development and tests); otherwise https only. */
+  webhookAllowHttp: boolean;
+  /** Webhook endpoints may resolve to private, loopback or link-local addresses (development and tests). */
+  webhookAllowPrivateNetworks: boolean;
+  /** Webhook endpoints one worker process delivers to at once (each with a few requests in flight). */
+  webhookConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -204,5 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY,
   };
 }

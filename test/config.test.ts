@@ -36,7 +36,17 @@ describe('loadConfig', () => {
       trustProxy: false,
       apiStatementTimeoutMs: 30000,
       maxConcurrentUploads: 2,
+      webhookAllowHttp: false,
+      webhookAllowPrivateNetworks: false,
+      webhookConcurrency: 16,
     });
+  });
+
+  it('turns the webhook safety switches on only when they read true', () => {
+    const config = loadConfig({ WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    expect(config.webhookAllowHttp).toBe(true);
+    expect(config.webhookAllowPrivateNetworks).toBe(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_HTTP: 'false' }).webhookAllowHttp).toBe(false);
   });
 
   it('derives PUBLIC_URL from HOST and PORT unless it is set, without a trailing slash', () => {
@@ -79,6 +89,9 @@ describe('loadConfig', () => {
     [{ API_STATEMENT_TIMEOUT_MS: '-1' }, 'API_STATEMENT_TIMEOUT_MS'],
     [{ API_STATEMENT_TIMEOUT_MS: '30s' }, 'API_STATEMENT_TIMEOUT_MS'],
     [{ MAX_CONCURRENT_UPLOADS: '0' }, 'MAX_CONCURRENT_UPLOADS'],
+    [{ WEBHOOK_ALLOW_HTTP: 'yes' }, 'WEBHOOK_ALLOW_HTTP'],
+    [{ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'sure' }, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'],
+    [{ WEBHOOK_CONCURRENCY: '0' }, 'WEBHOOK_CONCURRENCY'],
   ])('refuses %j naming %s', (env, name) => {
     const found = problems(env);
     expect(found).toHaveLength(1);

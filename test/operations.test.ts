@@ -62,6 +62,7 @@ describe('the queue dashboard at /admin/queues', () => {
       'invitations',
       'maintenance',
       'scim',
+      'webhooks',
     ]);
   });
 
@@ -82,6 +83,8 @@ describe('GET /metrics', () => {
       'loopit_import_rows_processed_total',
       'loopit_import_batch_duration_seconds_bucket',
       'loopit_emails_sent_total',
+      'loopit_webhook_attempts_total',
+      'loopit_webhook_deliveries_failed_total',
       'loopit_scim_requests_total',
       'loopit_http_requests_total',
     ]) {

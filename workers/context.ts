@@ -5,6 +5,8 @@ import type { Db } from '../src/db/index.js';
 import type { Mailer } from '../src/email/transport.js';
 import type { JobMap, QueueName } from '../src/queues/jobs.js';
 import type { Queues } from '../src/queues/producer.js';
+import type { EventFeed } from '../src/webhooks/event-feed.js';
+import type { DeliveryPolicy } from '../src/webhooks/schedule.js';
 import type { Sweeper } from './sweeper.js';
 
 export interface WorkerContext {
@@ -15,6 +17,8 @@ export interface WorkerContext {
   sweeper: Sweeper;
   /** Invitation e-mail: SMTP when SMTP_URL is set, else the log. */
   mailer: Mailer;
+  /** Webhooks: the events feed they read, and how deliveries are paced (the schedule, the timeout). */
+  webhooks: { feed: EventFeed; policy: DeliveryPolicy };
   /** True once shutdown began: long jobs stop at the next batch boundary. */
   shuttingDown(): boolean;
 }

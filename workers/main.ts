@@ -15,6 +15,11 @@ import { assertProcessors, processors } from './processors.js';
 import { scimWorkerOptions } from './scim.js';
 import { Sweeper, type SweepTask } from './sweeper.js';
 import { defaultSweepTasks } from './sweep-tasks.js';
+import { closeAgents } from '../src/webhooks/sender.js';
+import { eventFeed, type EventFeed } from '../src/webhooks/event-feed.js';
+import { DEFAULT_POLICY, type DeliveryPolicy } from '../src/webhooks/schedule.js';
+import { startWebhookWakeups } from './webhook-wakeups.js';
+import { webhookWorkerOptions } from './webhooks.js';
 
 /** Worker options that only some queues need, such as the e-mail rate limit. */
 const queueWorkerOptions: Partial<Record<QueueName, (config: Config) => Partial<BullWorkerOptions>>> = {
@@ -22,7 +27,11 @@ const queueWorkerOptions: Partial<Record<QueueName, (config: Config) => Partial<
   // A killed worker's import is picked up again within about half a minute (lock renewed every 10 s).
   imports: () => ({ lockDuration: 20_000, stalledInterval: 10_000 }),
   scim: scimWorkerOptions,
+  webhooks: webhookWorkerOptions,
 };
+
+/** How often each worker process looks for webhook deliveries that have come due. */
+export const WEBHOOK_TICK_MS = 1_000;
 
 export interface WorkerHandle {
   context: WorkerContext;
@@ -37,6 +46,11 @@ export interface WorkerOptions {
   processors?: Record<string, Record<string, unknown>>;
   /** Replaces the default sweep tasks (the outbox). */
   sweepTasks?: SweepTask[];
+  /**
+   * Webhooks, for tests: another events feed, a faster retry schedule and timeout, a faster tick. The
+   * service always runs with the production schedule (src/webhooks/schedule.ts).
+   */
+  webhooks?: { feed?: EventFeed; policy?: Partial<DeliveryPolicy>; tickMs?: number };
 }
 
 /** Starts one BullMQ worker per queue in this process, and the sweeper. */
@@ -69,6 +83,10 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
     logger,
     sweeper,
     mailer,
+    webhooks: {
+      feed: options.webhooks?.feed ?? eventFeed,
+      policy: { ...DEFAULT_POLICY, ...options.webhooks?.policy },
+    },
     shuttingDown: () => stopping,
   };
 
@@ -106,6 +124,13 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
 
   await sweeper.runOnce();
   sweeper.start(config.sweepIntervalSeconds * 1000);
+  const wakeups = startWebhookWakeups({
+    databaseUrl: config.databaseUrl,
+    db,
+    queues,
+    logger: logger.child({ component: 'webhooks' }),
+    tickMs: options.webhooks?.tickMs ?? WEBHOOK_TICK_MS,
+  });
   logger.info({ queues: QUEUE_NAMES, concurrency: config.workerConcurrency }, 'workers started');
 
   return {
@@ -113,8 +138,10 @@ export async function startWorkers(options: WorkerOptions): Promise<WorkerHandle
     async close() {
       stopping = true;
       sweeper.stop();
+      await wakeups.close();
       await metricsServer?.close();
       await Promise.all(workers.map((w) => w.close()));
+      closeAgents();
       await queues.close();
       mailer.close();
       producer.disconnect();

@@ -5,6 +5,8 @@ import {
   importBatchSeconds,
   importRowsProcessed,
   jobsFinished,
+  webhookAttempts,
+  webhookDeliveriesFailed,
 } from '../src/lib/metrics.js';
 import type { QueueName } from '../src/queues/jobs.js';
 
@@ -26,6 +28,11 @@ export function observeJobs(queue: QueueName, worker: Worker): void {
     if (queue === 'email' && job.name === 'drain') {
       emailsSent.inc(count(out.sent));
       emailsFailed.inc(count(out.failed));
+    }
+    if (queue === 'webhooks' && job.name === 'deliver') {
+      webhookAttempts.inc({ result: 'succeeded' }, count(out.succeeded));
+      webhookAttempts.inc({ result: 'failed' }, count(out.failed));
+      webhookDeliveriesFailed.inc(count(out.gaveUp));
     }
   });
   worker.on('failed', (job) => {

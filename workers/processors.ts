@@ -4,6 +4,7 @@ import { drain } from './email.js';
 import { resend } from './invitations.js';
 import { batch, run } from './imports.js';
 import { bulk } from './scim.js';
+import { deliver, fanout } from './webhooks.js';
 
 export const processors: Processors = {
   maintenance: {
@@ -17,6 +18,7 @@ export const processors: Processors = {
   invitations: { resend },
   imports: { run, batch },
   scim: { bulk },
+  webhooks: { fanout, deliver },
 };
 
 /** Refuses to start a worker when a job name of the job map has no processor. */

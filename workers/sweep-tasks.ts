@@ -12,7 +12,10 @@ import { ensureBulk } from '../src/queues/bulk.js';
 import { purgeBulkRequests, unfinishedBulkRequests } from '../src/scim/bulk/bulk.repository.js';
 import { purgeAudit } from '../src/users/audit.repository.js';
 import type { Queues } from '../src/queues/producer.js';
+import { purgeDeliveries } from '../src/webhooks/deliveries.repository.js';
+import { refreshAllDue } from '../src/webhooks/endpoint-state.repository.js';
 import type { SweepTask } from './sweeper.js';
+import { ensureFanouts } from './webhook-wakeups.js';
 
 const PAGE = 500;
 
@@ -134,6 +137,26 @@ export function bulkSweepTask({ db, queues }: SweepDeps): SweepTask {
   };
 }
 
+/** Deliveries are kept as long as the events they carry. */
+export const DELIVERY_RETENTION_DAYS = 30;
+
+/**
+ * Webhooks: due times a run that died (or a race with a fan-out) left late are moved earlier, every
+ * workspace with an enabled endpoint gets a fan-out (events whose notification nobody heard), and
+ * finished deliveries past retention are deleted. Returns how many due times it corrected.
+ */
+export function webhookSweepTask({ db, queues }: SweepDeps): SweepTask {
+  return {
+    name: 'webhooks',
+    async run() {
+      const corrected = await refreshAllDue(db);
+      await ensureFanouts(db, queues);
+      await purgeDeliveries(db, DELIVERY_RETENTION_DAYS);
+      return corrected;
+    },
+  };
+}
+
 /** The sweep tasks a worker runs when none are given. */
 export function defaultSweepTasks(
   deps: SweepDeps,
@@ -145,6 +168,7 @@ export function defaultSweepTasks(
     resendSweepTask(deps),
     importSweepTask(deps),
     bulkSweepTask(deps),
+    webhookSweepTask(deps),
     retentionSweepTask(deps, retentionDays),
     auditRetentionSweepTask(deps, auditRetentionDays),
   ];

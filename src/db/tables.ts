@@ -286,6 +286,60 @@ export interface ScimBulkRequestTable {
   finished_at: NullableTimestamp;
 }
 
+export type WebhookDisabledReason = 'manual' | 'failing';
+
+/** A workspace's webhook receiver; the secret is stored encrypted (src/webhooks/secrets.ts). */
+export interface WebhookEndpointTable {
+  workspace_id: string;
+  id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: Generated<boolean>;
+  disabled_reason: WebhookDisabledReason | null;
+  disabled_at: NullableTimestamp;
+  secret_ciphertext: Buffer;
+  /** Which key encrypted the secret (a rotation re-encrypts under the new one). */
+  secret_key_id: string;
+  /** The events feed's cursor up to which events have been fanned out to this endpoint. */
+  feed_cursor: string | null;
+  /** The first failed attempt since the last success; null while healthy. */
+  failing_since: NullableTimestamp;
+  /** Delivery runs in a row that failed and succeeded nothing; spaces the probes of a failing endpoint. */
+  failure_streak: Generated<number>;
+  /** While failing: no automatic attempt before this. */
+  paused_until: NullableTimestamp;
+  /** When a delivery of this endpoint is next due (what the workers' tick looks at); null: nothing. */
+  next_due_at: NullableTimestamp;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One event to one endpoint: unique per (endpoint, event), so its id survives retries and crashes. */
+export interface WebhookDeliveryTable {
+  workspace_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  /** The body of a test delivery; null for events, which are read from the events feed when sent. */
+  payload: Json<Record<string, unknown> | null> | null;
+  status: Generated<DeliveryStatus>;
+  /** Asked for by a person (a test, a retry by hand): sent even while the endpoint is failing or disabled, once. */
+  manual: Generated<boolean>;
+  attempts: Generated<number>;
+  last_response_status: number | null;
+  last_error: string | null;
+  last_attempt_at: NullableTimestamp;
+  next_attempt_at: NullableTimestamp;
+  /** A worker is sending it until then; a worker that died leaves it due again after this. */
+  leased_until: NullableTimestamp;
+  created_at: Timestamp;
+}
+
 export interface Database {
   workspaces: WorkspaceTable;
   workspace_settings: WorkspaceSettingsTable;
@@ -304,6 +358,8 @@ export interface Database {
   idempotency_keys: IdempotencyKeyTable;
   scim_bulk_requests: ScimBulkRequestTable;
   upload_slots: UploadSlotTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type RoleRow = Selectable<RoleTable>;
@@ -315,3 +371,5 @@ export type WorkspaceSettingsRow = Selectable<WorkspaceSettingsTable>;
 export type ApiTokenRow = Selectable<ApiTokenTable>;
 export type UserRow = Selectable<UserTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;

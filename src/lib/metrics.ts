@@ -54,3 +54,16 @@ export const httpRequests = new Counter({
   labelNames: ['method', 'route', 'status'] as const,
   registers: [registry],
 });
+
+export const webhookAttempts = new Counter({
+  name: 'loopit_webhook_attempts_total',
+  help: 'Webhook delivery attempts, by result: succeeded (a 2xx answer) or failed (any other answer, a timeout, a refused connection).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const webhookDeliveriesFailed = new Counter({
+  name: 'loopit_webhook_deliveries_failed_total',
+  help: 'Webhook deliveries given up after their last attempt (status failed; they can be retried by hand).',
+  registers: [registry],
+});

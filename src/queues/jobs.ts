@@ -30,6 +30,12 @@ export interface JobMap {
     /** Run a staged SCIM Bulk request (one scim_bulk_requests row), jobId bulk-<requestId>. */
     bulk: { workspaceId: string; requestId: string };
   };
+  webhooks: {
+    /** Turn a workspace's new events into deliveries, endpoint by endpoint (one chain per workspace). */
+    fanout: { workspaceId: string };
+    /** Send one endpoint's due deliveries (one chain per endpoint). */
+    deliver: { workspaceId: string; endpointId: string };
+  };
 }
 
 export type QueueName = keyof JobMap;
@@ -43,6 +49,7 @@ export const JOB_NAMES: { [Q in QueueName]: JobName<Q>[] } = {
   invitations: ['resend'],
   imports: ['run', 'batch'],
   scim: ['bulk'],
+  webhooks: ['fanout', 'deliver'],
 };
 
 export const QUEUE_NAMES = Object.keys(JOB_NAMES) as QueueName[];
@@ -56,6 +63,8 @@ const kept = (failed = 1_000): JobsOptions => ({
   removeOnComplete: { count: 1_000, age: DAY },
   removeOnFail: { count: failed, age: 7 * DAY },
 });
+
+const keptFailed: JobsOptions = { removeOnFail: { count: 1_000, age: 7 * DAY } };
 
 /**
  * Each job's options: attempts, backoff and how long finished jobs are kept. The enqueue helpers add
@@ -78,4 +87,19 @@ export const JOB_OPTIONS: { [Q in QueueName]: Record<JobName<Q>, JobsOptions> } 
   },
   invitations: { resend: { ...retried(1_000), removeOnComplete: true, removeOnFail: true } },
   scim: { bulk: { ...retried(1_000), ...kept() } },
+  // A run that throws (Postgres gone) is retried a few times; the tick and the sweeper take over after.
+  webhooks: {
+    fanout: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: true,
+      ...keptFailed,
+    },
+    deliver: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: true,
+      ...keptFailed,
+    },
+  },
 };

@@ -26,6 +26,7 @@ interface Victim {
 let victim: Victim;
 let attacker: { workspaceId: string; token: string };
 let routes: RouteAccess[];
+let victimDelivery: string;
 
 /** Bodies that would change the victim's data if a route let another workspace through. */
 function hostileBody(method: string, url: string): unknown {
@@ -44,6 +45,7 @@ function hostileBody(method: string, url: string): unknown {
       : { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Pwned', members: [] };
   if (url === '/v1/users/:id') return { familyName: 'Pwned', status: 'deactivated' };
   if (url === '/v1/roles/:id') return { name: 'Pwned', rank: 99 };
+  if (url === '/v1/webhooks/:id') return { url: 'https://93.184.215.14/pwned', enabled: false };
   return {};
 }
 
@@ -69,6 +71,8 @@ async function snapshot(workspaceId: string): Promise<string> {
     'import_rows',
     'workspace_settings',
     'invitation_resends',
+    'webhook_endpoints',
+    'webhook_deliveries',
   ];
   const parts: unknown[] = [];
   for (const table of tables) {
@@ -123,6 +127,14 @@ beforeAll(async () => {
     body: { status: 'pending' },
   });
   expect(resend.status, JSON.stringify(resend.body)).toBe(202);
+  const hook = await call(ctx.app, 'POST', '/v1/webhooks', {
+    token: a.token,
+    body: { url: 'https://93.184.215.14/victim-hook', events: ['user.created'] },
+  });
+  expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+  const delivery = await call(ctx.app, 'POST', `/v1/webhooks/${hook.body.id}/test`, { token: a.token });
+  expect(delivery.status).toBe(202);
+  victimDelivery = delivery.body.id as string;
   const roles = await call(ctx.app, 'GET', '/v1/roles', { token: a.token });
   const locations = await call(ctx.app, 'GET', '/v1/locations', { token: a.token });
   victim = {
@@ -133,6 +145,7 @@ beforeAll(async () => {
       group.body.id,
       upload.body.id,
       resend.body.id,
+      hook.body.id,
       ...roles.body.data.map((r: { id: string }) => r.id),
       ...locations.body.data.map((l: { id: string }) => l.id),
     ] as string[],
@@ -143,6 +156,8 @@ beforeAll(async () => {
       'VictimTownZ',
       'VictimGroupQ',
       'victim.csv',
+      'victim-hook',
+      hook.body.secret.slice(6),
     ],
   };
   expect(victim.ids.every((id) => typeof id === 'string' && id.length === 36)).toBe(true);
@@ -177,7 +192,7 @@ describe('another workspace’s token', () => {
       (r) => SCOPES.includes(r.access as Scope) || r.access === 'any-scope',
     )) {
       const targets = route.url.includes(':id')
-        ? victim.ids.map((id) => route.url.replace(':id', id))
+        ? victim.ids.map((id) => route.url.replace(':id', id).replace(':deliveryId', victimDelivery))
         : [route.url];
       for (const url of targets) {
         const res = await request(attacker.token, route.method, url, hostileBody(route.method, route.url));
@@ -218,7 +233,7 @@ describe('a token without the route’s scope', () => {
     }
     const before = await snapshot(victim.workspaceId);
     for (const route of routes.filter((r) => SCOPES.includes(r.access as Scope))) {
-      const url = route.url.replace(':id', victim.ids[0]!);
+      const url = route.url.replace(':id', victim.ids[0]!).replace(':deliveryId', victimDelivery);
       const res = await request(
         lacking.get(route.access as Scope)!,
         route.method,

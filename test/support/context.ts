@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createDb, type Db } from '../../src/db/index.js';
-import { startWorkers, type WorkerHandle } from '../../workers/main.js';
+import { startWorkers, type WorkerHandle, type WorkerOptions } from '../../workers/main.js';
 import { cloneTemplate, databaseUrl, dropDatabase } from './databases.js';
 
 export interface TestContext {
@@ -86,6 +86,8 @@ export interface TestWorkerOptions {
   /** The workers' config, from the test's (an SMTP server's URL, say). */
   config?: (config: Config) => Config;
   logger?: Logger;
+  /** Webhooks: another events feed, a faster retry schedule and timeout, a faster tick. */
+  webhooks?: WorkerOptions['webhooks'];
 }
 
 export interface TestWorkers {
@@ -105,6 +107,7 @@ export function useTestWorkers(ctx: TestContext, options: TestWorkerOptions = {}
       db: ctx.db,
       logger: options.logger ?? pino({ level: 'silent' }),
       sweepTasks: [],
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     }));
   if ((options.start ?? 'before') === 'before') beforeAll(async () => void (await start()));
   afterAll(async () => {

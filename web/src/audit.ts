@@ -29,6 +29,10 @@ export const ACTION_LABEL: Record<string, string> = {
   'group.deleted': 'Group deleted',
   'location.created': 'Location added',
   'settings.updated': 'Settings changed',
+  'webhook.created': 'Webhook endpoint added',
+  'webhook.updated': 'Webhook endpoint changed',
+  'webhook.deleted': 'Webhook endpoint deleted',
+  'webhook.disabled': 'Webhook endpoint disabled after 5 days of failures',
   'import.completed': 'Import finished',
   'import.failed': 'Import failed',
   'import.reverted': 'Import undone',
@@ -39,6 +43,7 @@ const SOURCE_LABEL: Record<string, string> = {
   api: 'API',
   bulk: 'Bulk action',
   invitation: 'Invitation',
+  webhooks: 'Webhook deliveries',
 };
 
 /** A source in words, and the import it names (`csv:<id>`, `revert:<id>`), if any. */
@@ -81,6 +86,10 @@ const FIELD: Record<string, string> = {
   scimCreatesLocations: 'Add locations an identity provider sends',
   syncThresholdPercent: 'Sync safety threshold (%)',
   syncThresholdMin: 'Sync safety threshold (people)',
+  url: 'URL',
+  events: 'Events',
+  description: 'Description',
+  enabled: 'Enabled',
 };
 
 /** Role and location names by id (events keep ids, so that a rename does not rewrite history). */

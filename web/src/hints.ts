@@ -55,6 +55,21 @@ export const STATUS_LABEL: Record<string, string> = {
   deleted: 'Deleted',
   invited: 'Invited',
   active: 'Active',
+  succeeded: 'Delivered',
+};
+
+/** Event types in words (webhooks). */
+export const EVENT_LABEL: Record<string, string> = {
+  'user.created': 'User added',
+  'user.updated': 'User changed',
+  'user.deactivated': 'User deactivated',
+  'user.reactivated': 'User reactivated',
+  'user.deleted': 'User deleted',
+  'invitation.accepted': 'Invitation accepted',
+  'import.completed': 'Import completed',
+  'import.failed': 'Import failed',
+  'import.reverted': 'Import undone',
+  'webhook.test': 'Test',
 };
 
 export const MODE_LABEL: Record<string, string> = {

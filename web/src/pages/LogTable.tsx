@@ -19,6 +19,7 @@ function target(event: AuditEvent, names: Names): string {
   if (event.targetType === 'group') return id ? `Group ${names.role(id)}` : 'A group';
   if (event.targetType === 'location') return id ? `Location ${names.location(id)}` : 'A location';
   if (event.targetType === 'settings') return 'Workspace settings';
+  if (event.targetType === 'webhook') return 'A webhook endpoint';
   if (event.targetType === 'import') return 'An import';
   // A refused SCIM create names no user yet: what it sent, if anything.
   if (event.targetType === 'user') return userHint(event) ?? '—';

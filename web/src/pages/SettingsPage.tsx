@@ -4,6 +4,7 @@ import { useLoad } from '../hooks';
 import type { Role, Settings } from '../types';
 import { ErrorBox, when } from '../ui';
 import { NamesPanel } from './NamesPanel';
+import { WebhooksPanel } from './WebhooksPanel';
 
 interface Form {
   defaultRole: string;
@@ -162,6 +163,7 @@ export function SettingsPage() {
       </form>
       <NamesPanel kind="roles" onChange={roles.reload} />
       <NamesPanel kind="locations" />
+      <WebhooksPanel />
     </>
   );
 }
